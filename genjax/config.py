@@ -1,0 +1,213 @@
+"""Configs: ``get_config()`` files, ``--config.KEY=VALUE`` overrides, and saved-config checks.
+
+ConfigDicts live at this boundary only; modules and objectives receive typed fields.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import importlib
+import importlib.util
+import json
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+import ml_collections
+
+# Keys a resumed run may change without being refused (how long, how often, where).
+RESUMABLE_KEYS = frozenset({
+    "train.steps", "train.log_every", "train.checkpoint_every", "train.sample_every",
+    "train.keep_checkpoints", "train.eval_every", "train.num_samples", "train.steps_per_call",
+    "data.data_dir",
+})
+
+
+class ConfigError(ValueError):
+    """A config name, key or value that cannot be used; the message says the fix."""
+
+
+def base_config() -> ml_collections.ConfigDict:
+    """The keys every config has, with neutral defaults.
+
+    Returns:
+      A ConfigDict with ``seed``, ``family``, ``data.*`` and ``train.*``.
+    """
+    config = ml_collections.ConfigDict()
+    config.seed = 0
+    config.family = ""
+    config.data = ml_collections.ConfigDict({
+        "name": "mnist_subset",
+        "data_dir": "",  # "" -> genjax.data.default_data_dir()
+        "image_size": 0,  # 0 -> the dataset's own size; else pad to image_size
+    })
+    config.train = ml_collections.ConfigDict({
+        "steps": 1000,
+        "batch_size": 64,
+        "log_every": 50,
+        "checkpoint_every": 500,
+        "sample_every": 500,
+        "keep_checkpoints": 3,
+        "steps_per_call": 1,
+        "eval_every": 0,
+        "num_samples": 64,
+    })
+    return config
+
+
+def configs_package_dir() -> Path:
+    """The folder holding the named configs (``experiments/configs``)."""
+    import experiments.configs
+
+    return Path(experiments.configs.__file__).parent
+
+
+def list_configs() -> dict[str, str]:
+    """Named configs and the first line of each one's docstring."""
+    import experiments.configs
+
+    out = {}
+    for info in sorted(pkgutil.iter_modules(experiments.configs.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"experiments.configs.{info.name}")
+        if hasattr(module, "get_config"):
+            out[info.name] = ((module.__doc__ or "").strip().splitlines() or [""])[0]
+    return out
+
+
+def load_config(name_or_path: str) -> ml_collections.ConfigDict:
+    """Loads a named config from ``experiments/configs`` or a ``.py`` file with ``get_config()``.
+
+    Raises:
+      ConfigError: unknown name, missing file, or no ``get_config``.
+    """
+    path = Path(name_or_path)
+    if name_or_path.endswith(".py") or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"config file {name_or_path} does not exist")
+        spec = importlib.util.spec_from_file_location(f"genjax_user_config_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    else:
+        names = list_configs()
+        if name_or_path not in names:
+            close = difflib.get_close_matches(name_or_path, list(names), n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise ConfigError(
+                f"unknown config {name_or_path!r}.{hint} Known configs: {', '.join(names)} "
+                "(see `genjax configs`), or pass a path to a .py file with get_config()."
+            )
+        module = importlib.import_module(f"experiments.configs.{name_or_path}")
+    if not hasattr(module, "get_config"):
+        raise ConfigError(f"{name_or_path} has no get_config() function")
+    config = module.get_config()
+    if not isinstance(config, ml_collections.ConfigDict):
+        raise ConfigError(f"{name_or_path}: get_config() must return an ml_collections.ConfigDict")
+    return config
+
+
+def flatten(config: ml_collections.ConfigDict | dict, prefix: str = "") -> dict[str, Any]:
+    """``{"train.steps": 1000, ...}`` from a nested config."""
+    items = config.items() if isinstance(config, dict) else config.to_dict().items()
+    out = {}
+    for key, value in items:
+        name = f"{prefix}{key}"
+        if isinstance(value, dict | ml_collections.ConfigDict):
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def _parse_value(key: str, text: str, current: Any) -> Any:
+    """Parses ``text`` into the type of the current value of ``key``."""
+    expected = type(current)
+    try:
+        if isinstance(current, bool):
+            lowered = text.strip().lower()
+            if lowered not in ("true", "false", "1", "0"):
+                raise ValueError
+            return lowered in ("true", "1")
+        if isinstance(current, int):
+            return int(text)
+        if isinstance(current, float):
+            return float(text)
+        if isinstance(current, str):
+            return text
+        if isinstance(current, tuple | list):
+            value = ast.literal_eval(text)
+            if not isinstance(value, tuple | list):
+                value = (value,)
+            return expected(value)
+        if current is None:
+            try:
+                return ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                return text
+    except (ValueError, SyntaxError):
+        pass
+    raise ConfigError(
+        f"--config.{key}={text}: expected a value of type {expected.__name__} "
+        f"(current value {current!r})"
+    )
+
+
+def apply_overrides(config: ml_collections.ConfigDict, overrides: list[str]) -> None:
+    """Applies ``["train.steps=10", ...]`` (``--config.`` already stripped) in place.
+
+    Raises:
+      ConfigError: an unknown key (with close matches) or a value of the wrong type.
+    """
+    known = flatten(config)
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"--config.{item}: expected --config.KEY=VALUE")
+        key, text = item.split("=", 1)
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise ConfigError(f"unknown config key {key!r}.{hint}")
+        value = _parse_value(key, text, known[key])
+        *parents, leaf = key.split(".")
+        node = config
+        for p in parents:
+            node = node[p]
+        node[leaf] = value
+        known[key] = value
+
+
+def to_json(config: ml_collections.ConfigDict) -> str:
+    """The resolved config as indented JSON."""
+    return json.dumps(config.to_dict(), indent=2, sort_keys=True, default=str)
+
+
+def from_json(text: str) -> ml_collections.ConfigDict:
+    """A ConfigDict back from ``to_json``'s output (lists where tuples were)."""
+    return ml_collections.ConfigDict(_tuples(json.loads(text)))
+
+
+def _tuples(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _tuples(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return tuple(_tuples(v) for v in obj)
+    return obj
+
+
+def config_conflicts(saved: ml_collections.ConfigDict, new: ml_collections.ConfigDict) -> list[str]:
+    """Keys whose values differ between a saved run's config and a new one (resumable keys aside).
+
+    Returns:
+      Human-readable ``key: saved -> new`` lines; empty when the run may continue.
+    """
+    a = flatten(json.loads(to_json(saved)))
+    b = flatten(json.loads(to_json(new)))
+    lines = []
+    for key in sorted(set(a) | set(b)):
+        if key in RESUMABLE_KEYS:
+            continue
+        if a.get(key, "<absent>") != b.get(key, "<absent>"):
+            lines.append(f"{key}: {a.get(key, '<absent>')!r} -> {b.get(key, '<absent>')!r}")
+    return lines

@@ -1,0 +1,282 @@
+"""The one training loop. It knows the Objective protocol, never a family."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+import genjax
+from genjax.core.checkpoint import Checkpointer
+from genjax.core.objective import Objective
+from genjax.core.reporting import MetricsLog, Progress, plot_losses
+from genjax.core.state import TrainState
+from genjax.core.step import make_train_step
+
+log = logging.getLogger(__name__)
+
+# Stream ids folded into the run's base key: each use of randomness gets its own stream.
+INIT_STREAM, TRAIN_STREAM, SAMPLE_STREAM, EVAL_STREAM = 0, 1, 2, 3
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A metric became NaN or Inf; the run stopped before saving the bad state."""
+
+    def __init__(self, step: int, name: str, last_checkpoint: int | None):
+        self.step, self.name, self.last_checkpoint = step, name, last_checkpoint
+        kept = (f"the last good checkpoint (step {last_checkpoint}) is kept"
+                if last_checkpoint is not None else "no checkpoint had been saved yet")
+        super().__init__(
+            f"metric '{name}' is not finite at step {step}; training stopped and {kept}. "
+            "Lower the learning rate or check the data, then re-run to resume."
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class LoopSettings:
+    """How long to train and how often to log, sample, evaluate and checkpoint.
+
+    Attributes:
+      steps: train until ``state.step == steps``.
+      log_every: steps between metric records (each the mean over the interval).
+      checkpoint_every: steps between checkpoints (one is always written at the end).
+      sample_every: steps between sample grids (0: only at the end).
+      keep_checkpoints: how many of the newest checkpoints to keep.
+      steps_per_call: K steps per device call through ``lax.scan`` (1: plain jit).
+      eval_every: steps between held-out evaluations (0: never).
+      num_samples: samples per grid (0: no grids, for models that do not sample).
+    """
+
+    steps: int
+    log_every: int = 50
+    checkpoint_every: int = 500
+    sample_every: int = 500
+    keep_checkpoints: int = 3
+    steps_per_call: int = 1
+    eval_every: int = 0
+    num_samples: int = 64
+
+    def __post_init__(self):
+        for name in ("steps", "log_every", "checkpoint_every", "keep_checkpoints",
+                     "steps_per_call"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"train.{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("sample_every", "eval_every", "num_samples"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"train.{name} must be >= 0, got {getattr(self, name)}")
+
+    def next_boundary(self, step: int) -> int:
+        """The next step (> ``step``) at which the loop must stop to log, save or sample."""
+        periods = [self.log_every, self.checkpoint_every, self.sample_every, self.eval_every]
+        return min([self.steps] + [(step // p + 1) * p for p in periods if p > 0])
+
+
+def run_keys(seed: int) -> dict[str, jax.Array]:
+    """The base keys of a run, all derived from its seed."""
+    base = jax.random.PRNGKey(seed)
+    return {
+        "init": jax.random.fold_in(base, INIT_STREAM),
+        "train": jax.random.fold_in(base, TRAIN_STREAM),
+        "sample": jax.random.fold_in(base, SAMPLE_STREAM),
+        "eval": jax.random.fold_in(base, EVAL_STREAM),
+    }
+
+
+def init_state(objective: Objective, batches: Any, seed: int) -> TrainState:
+    """A fresh state for ``objective``, shaped by the first batch of ``batches``."""
+    return objective.init(run_keys(seed)["init"], batches.batch(0))
+
+
+def restore_or_init(
+    objective: Objective, batches: Any, seed: int, checkpointer: Checkpointer
+) -> tuple[TrainState, dict[str, Any] | None]:
+    """The latest readable checkpoint's state and metadata, else a fresh state and None."""
+    state = init_state(objective, batches, seed)
+    restored = checkpointer.restore_latest(state)
+    if restored is None:
+        return state, None
+    return restored
+
+
+def _stack(batches: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {k: np.stack([b[k] for b in batches]) for k in batches[0]}
+
+
+class _PendingMetrics:
+    """Metrics of steps not yet logged; kept on device until a boundary, so steps stay async."""
+
+    def __init__(self):
+        self.device: list[tuple[int, int, dict[str, jax.Array]]] = []  # (first step, count, m)
+        self.host: list[dict[str, float]] = []
+
+    def add(self, first_step: int, count: int, metrics: dict[str, jax.Array]) -> None:
+        self.device.append((first_step, count, metrics))
+
+    def check(self) -> tuple[int, str] | None:
+        """Moves metrics to the host; returns (step, name) of the first non-finite one."""
+        fetched = jax.device_get([m for _, _, m in self.device])
+        bad = None
+        for (first, count, _), metrics in zip(self.device, fetched, strict=True):
+            for i in range(count):
+                row = {k: float(np.asarray(v).reshape(count)[i]) for k, v in metrics.items()}
+                if bad is None:
+                    name = next((k for k, v in row.items() if not math.isfinite(v)), None)
+                    if name is not None:
+                        bad = (first + i + 1, name)
+                self.host.append(row)
+        self.device = []
+        return bad
+
+    def mean_and_clear(self) -> dict[str, float]:
+        rows, self.host = self.host, []
+        return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]} if rows else {}
+
+
+def train(
+    objective: Objective,
+    batches: Any,
+    workdir: str | Path,
+    settings: LoopSettings,
+    seed: int,
+    *,
+    eval_batches: Any = None,
+    is_main_process: bool = True,
+    make_step: Callable[..., Callable] = make_train_step,
+) -> TrainState:
+    """Trains ``objective`` to ``settings.steps``, resuming from ``workdir`` if it has checkpoints.
+
+    Writes ``checkpoints/``, ``metrics.jsonl``, ``tensorboard/``, ``samples/step_XXXXXXX.png``
+    and ``plots/losses.png`` into ``workdir``. Step ``i`` uses batch ``i`` of ``batches`` and
+    key ``fold_in(train_key, i)``, so a resumed run continues exactly as if never stopped.
+
+    Args:
+      objective: the family's objective.
+      batches: a ``genjax.data.Batches`` (anything with ``batch(index)``).
+      workdir: the run folder.
+      settings: steps and cadences.
+      seed: the run's seed.
+      eval_batches: held-out batches for ``objective.eval_metrics`` every ``eval_every`` steps.
+      is_main_process: only the main process writes logs, samples and plots.
+      make_step: builds the jitted step (``make_train_step`` or a data-parallel variant).
+
+    Returns:
+      The final state.
+
+    Raises:
+      NonFiniteLossError: a metric became NaN/Inf; nothing after the last good checkpoint is saved.
+    """
+    from genjax.eval.images import save_samples
+
+    workdir = Path(workdir)
+    keys = run_keys(seed)
+    checkpointer = Checkpointer(workdir / "checkpoints", keep=settings.keep_checkpoints)
+    state, meta = restore_or_init(objective, batches, seed, checkpointer)
+    start = int(jax.device_get(state.step))
+    if meta is not None:
+        if meta.get("data_position", start) != start:
+            raise RuntimeError(
+                f"checkpoint at step {start} records data position {meta['data_position']}; "
+                "it was not written by this loop. Use a fresh --workdir."
+            )
+        log.info("resuming from step %d", start)
+    metrics_log = MetricsLog(workdir, enabled=is_main_process)
+    metrics_log.truncate_after(start)
+    progress = Progress(settings.steps, start, enabled=is_main_process)
+    step_fns = {1: make_step(objective, steps_per_call=1)}
+    k = settings.steps_per_call
+    if k > 1:
+        step_fns[k] = make_step(objective, steps_per_call=k)
+    sample_fn = jax.jit(objective.sample, static_argnums=2)
+    eval_fn = jax.jit(objective.eval_metrics)
+    pending = _PendingMetrics()
+    last_saved = checkpointer.steps()[-1] if checkpointer.steps() else None
+
+    def save(state: TrainState, step: int) -> None:
+        nonlocal last_saved
+        checkpointer.save(state, {"seed": seed, "data_position": step,
+                                  "genjax_version": genjax.__version__})
+        last_saved = step
+
+    def check_finite() -> None:
+        bad = pending.check()
+        if bad is not None:
+            raise NonFiniteLossError(bad[0], bad[1], last_saved)
+
+    step = start
+    t_log, s_log = time.perf_counter(), step
+    try:
+        while step < settings.steps:
+            boundary = settings.next_boundary(step)
+            while step < boundary:
+                n = k if boundary - step >= k else 1
+                batch = (batches.batch(step) if n == 1
+                         else _stack([batches.batch(i) for i in range(step, step + n)]))
+                state, metrics = step_fns[n](state, batch, keys["train"])
+                pending.add(step, n, metrics)
+                step += n
+            check_finite()
+            if step % settings.log_every == 0 or step == settings.steps:
+                jax.block_until_ready(state)
+                now = time.perf_counter()
+                record = pending.mean_and_clear()
+                record["steps_per_sec"] = (step - s_log) / max(now - t_log, 1e-9)
+                t_log, s_log = now, step
+                metrics_log.write(step, record)
+                progress.update(step, record)
+            if settings.eval_every and eval_batches is not None and (
+                step % settings.eval_every == 0 or step == settings.steps
+            ):
+                ev = evaluate(eval_fn, state, eval_batches, jax.random.fold_in(keys["eval"], step))
+                metrics_log.write(step, {f"eval_{name}": v for name, v in ev.items()})
+            if is_main_process and settings.num_samples and (
+                (settings.sample_every and step % settings.sample_every == 0)
+                or step == settings.steps
+            ):
+                samples = sample_fn(state, jax.random.fold_in(keys["sample"], step),
+                                    settings.num_samples)
+                save_samples(np.asarray(samples), workdir / "samples" / f"step_{step:07d}.png")
+            if step % settings.checkpoint_every == 0 or step == settings.steps:
+                save(state, step)
+    except KeyboardInterrupt:
+        try:
+            if pending.check() is None:
+                save(state, step)
+                log.warning("interrupted at step %d; saved a checkpoint to resume from", step)
+        except Exception:  # the state may be mid-update; the last periodic checkpoint stands
+            log.warning("interrupted at step %d; resume from the last checkpoint", step)
+        raise
+    finally:
+        checkpointer.close()
+        progress.close()
+        metrics_log.close()
+    if is_main_process:
+        plot_losses(metrics_log.path, workdir / "plots" / "losses.png")
+    return state
+
+
+def evaluate(eval_fn: Callable, state: TrainState, eval_batches: Any, key: jax.Array,
+             max_batches: int | None = None) -> dict[str, float]:
+    """Mean of ``eval_fn(state, batch, key_i)`` over one pass of held-out batches.
+
+    Args:
+      eval_fn: jitted ``objective.eval_metrics``.
+      state: the state to evaluate.
+      eval_batches: held-out ``Batches`` (unshuffled).
+      key: base key; batch i uses ``fold_in(key, i)``.
+      max_batches: cap on the number of batches (default: one epoch).
+
+    Returns:
+      Metric means, weighted equally per batch.
+    """
+    n = eval_batches.steps_per_epoch if max_batches is None else min(
+        max_batches, eval_batches.steps_per_epoch)
+    rows = [eval_fn(state, eval_batches.batch(i), jax.random.fold_in(key, i)) for i in range(n)]
+    rows = jax.device_get(rows)
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}

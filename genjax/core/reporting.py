@@ -1,0 +1,156 @@
+"""Where training metrics go: metrics.jsonl, TensorBoard event files, a progress display, plots."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+
+class MetricsLog:
+    """Appends one JSON object per logged step to ``metrics.jsonl`` and mirrors it to TensorBoard.
+
+    TensorBoard event files are written with tensorboardX (no TensorFlow needed) under
+    ``<workdir>/tensorboard``.
+
+    Args:
+      workdir: the run folder.
+      enabled: False on processes that must not write (non-zero hosts).
+    """
+
+    def __init__(self, workdir: str | Path, enabled: bool = True):
+        self.path = Path(workdir) / "metrics.jsonl"
+        self.enabled = enabled
+        self._tb = None
+        if enabled:
+            from tensorboardX import SummaryWriter
+
+            self._tb = SummaryWriter(str(Path(workdir) / "tensorboard"), flush_secs=10)
+
+    def write(self, step: int, metrics: dict[str, float]) -> None:
+        """Records the metrics of one step."""
+        if not self.enabled:
+            return
+        record = {"step": int(step), **{k: _jsonable(v) for k, v in metrics.items()}}
+        with self.path.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+        for name, value in metrics.items():
+            if isinstance(value, int | float) and math.isfinite(value):
+                self._tb.add_scalar(name, value, int(step))
+
+    def truncate_after(self, step: int) -> None:
+        """Drops records past ``step`` (a resumed run rewrites them), keeping the earlier ones."""
+        if not self.enabled or not self.path.exists():
+            return
+        kept = [r for r in read_metrics(self.path) if r["step"] <= step]
+        self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+
+    def close(self) -> None:
+        """Flushes TensorBoard files."""
+        if self._tb is not None:
+            self._tb.close()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+def read_metrics(path: str | Path) -> list[dict[str, Any]]:
+    """Reads a metrics.jsonl file into a list of records."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+class Progress:
+    """A tqdm bar with steps/s and ETA on a terminal; plain periodic lines otherwise.
+
+    Args:
+      total: the last step.
+      initial: the step the run starts (or resumes) at.
+      stream: where to write (default stdout).
+      enabled: False silences it (non-zero hosts).
+    """
+
+    def __init__(self, total: int, initial: int = 0, stream: TextIO | None = None, enabled=True):
+        self.stream = stream or sys.stdout
+        self.total = total
+        self.enabled = enabled
+        self._bar = None
+        self._t0 = time.perf_counter()
+        self._s0 = initial
+        if enabled and self.stream.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, initial=initial, file=self.stream, unit="step",
+                             dynamic_ncols=True)
+
+    def update(self, step: int, metrics: dict[str, float]) -> None:
+        """Reports progress at ``step`` with the latest metrics."""
+        if not self.enabled:
+            return
+        shown = {k: v for k, v in metrics.items() if k != "steps_per_sec"}
+        if self._bar is not None:
+            self._bar.update(step - self._bar.n)
+            self._bar.set_postfix({k: f"{v:.4g}" for k, v in list(shown.items())[:4]})
+            return
+        elapsed = time.perf_counter() - self._t0
+        rate = (step - self._s0) / elapsed if elapsed > 0 else float("nan")
+        eta = (self.total - step) / rate if rate > 0 else float("nan")
+        parts = " ".join(f"{k}={v:.4g}" for k, v in shown.items())
+        print(f"step {step}/{self.total} {rate:.2f} steps/s eta {_fmt_time(eta)} {parts}",
+              file=self.stream, flush=True)
+
+    def close(self) -> None:
+        """Ends the bar."""
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _fmt_time(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "?"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def plot_losses(metrics_path: str | Path, out_path: str | Path) -> Path | None:
+    """Plots every metric whose name contains 'loss' against the step, one panel each.
+
+    Args:
+      metrics_path: a metrics.jsonl file.
+      out_path: the .png file to write.
+
+    Returns:
+      The path written, or None when there is nothing to plot.
+    """
+    records = read_metrics(metrics_path)
+    names = sorted({k for r in records for k in r if "loss" in k})
+    if not names:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(names), 1, figsize=(7, 2.4 * len(names)), sharex=True,
+                             squeeze=False)
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        pts = [(r["step"], r[name]) for r in records if isinstance(r.get(name), int | float)]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], lw=1)
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel("step")
+    fig.tight_layout()
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_path, dpi=100)
+    plt.close(fig)
+    return out_path

@@ -1,0 +1,98 @@
+"""The training state every family shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import optax
+
+PyTree = Any
+
+
+@flax.struct.dataclass
+class TrainState:
+    """Everything a step reads and writes; a plain pytree, so it jits, shards and checkpoints.
+
+    Families decide the inner structure: a GAN keeps ``{"generator": ..., "discriminator": ...}``
+    in ``params``, ``opt_state`` and ``model_state``; a VAE keeps one tree in each.
+
+    Attributes:
+      step: number of optimisation steps taken (int32 scalar).
+      params: trainable parameters.
+      opt_state: optimizer state(s), matching ``params``.
+      model_state: non-trainable collections such as BatchNorm ``batch_stats`` ({} if none).
+      ema_params: exponential moving average of (part of) ``params``, or None.
+    """
+
+    step: jax.Array
+    params: PyTree
+    opt_state: PyTree
+    model_state: PyTree = flax.struct.field(default_factory=dict)
+    ema_params: PyTree = None
+
+    @classmethod
+    def create(
+        cls,
+        params: PyTree,
+        opt_state: PyTree,
+        model_state: PyTree | None = None,
+        ema_params: PyTree = None,
+    ) -> TrainState:
+        """A state at step 0.
+
+        Args:
+          params: initial parameters.
+          opt_state: initial optimizer state(s).
+          model_state: initial non-trainable collections.
+          ema_params: initial EMA parameters (usually a copy of ``params``) or None.
+
+        Returns:
+          The state.
+        """
+        return cls(
+            step=jnp.zeros((), jnp.int32),
+            params=params,
+            opt_state=opt_state,
+            model_state={} if model_state is None else model_state,
+            ema_params=ema_params,
+        )
+
+
+def apply_updates(
+    tx: optax.GradientTransformation, grads: PyTree, opt_state: PyTree, params: PyTree
+) -> tuple[PyTree, PyTree]:
+    """One optimizer update.
+
+    Args:
+      tx: the optax transformation.
+      grads: gradients, shaped like ``params``.
+      opt_state: the transformation's state.
+      params: current parameters.
+
+    Returns:
+      ``(new_params, new_opt_state)``.
+    """
+    updates, opt_state = tx.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state
+
+
+def ema_update(ema: PyTree, params: PyTree, decay: float) -> PyTree:
+    """``decay * ema + (1 - decay) * params``, leaf by leaf.
+
+    Args:
+      ema: the running average.
+      params: the new parameters.
+      decay: the EMA decay in [0, 1).
+
+    Returns:
+      The updated average.
+    """
+    return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, params)
+
+
+def count_params(tree: PyTree) -> int:
+    """Number of scalar entries in a pytree of arrays."""
+    return int(sum(x.size for x in jax.tree.leaves(tree)))

@@ -1,0 +1,163 @@
+"""From a config to the pieces the loop needs: objective, batches, settings.
+
+This is the experiments boundary: the only place that reads ConfigDicts and turns them into
+typed modules. Adding a family means adding one builder to ``FAMILIES``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ml_collections
+import optax
+
+from genjax import data as gdata
+from genjax.config import ConfigError
+from genjax.core.loop import LoopSettings
+from genjax.core.objective import Objective
+
+
+def _adam(optim: ml_collections.ConfigDict) -> optax.GradientTransformation:
+    return optax.adam(optim.lr, b1=optim.b1, b2=optim.b2)
+
+
+def _image_size(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> int:
+    return config.data.image_size or spec.shape[0]
+
+
+def _require_images(family: str, spec: gdata.DatasetSpec) -> None:
+    if spec.kind != "image":
+        raise ConfigError(
+            f"family {family!r} needs image data, but dataset {spec.name!r} holds {spec.kind}; "
+            f"choose an image dataset with --config.data.name (e.g. mnist_subset)"
+        )
+
+
+def build_dcgan(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
+    """The article's DCGAN as a GAN objective."""
+    from genjax.nn.dcgan import Discriminator, Generator
+    from genjax.objectives.gan import GAN
+
+    _require_images("dcgan", spec)
+    m = config.model
+    return GAN(
+        generator=Generator(features=tuple(m.g_features), channels=spec.shape[-1],
+                            image_size=_image_size(config, spec)),
+        discriminator=Discriminator(features=tuple(m.d_features)),
+        latent_dim=m.latent_dim,
+        g_optimizer=_adam(config.optim),
+        d_optimizer=_adam(config.optim),
+        g_loss=m.g_loss,
+        ema_decay=m.ema_decay or None,
+    )
+
+
+def build_classifier(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
+    """A digit classifier (the domain feature network)."""
+    from genjax.nn.classifier import DigitClassifier
+    from genjax.objectives.classifier import Classifier
+
+    _require_images("classifier", spec)
+    if not spec.num_classes:
+        raise ConfigError(f"dataset {spec.name!r} has no labels to classify")
+    m = config.model
+    return Classifier(
+        module=DigitClassifier(num_classes=spec.num_classes, features=m.features,
+                               dropout=m.dropout),
+        optimizer=_adam(config.optim),
+    )
+
+
+FAMILIES: dict[str, Callable[[ml_collections.ConfigDict, gdata.DatasetSpec], Objective]] = {
+    "dcgan": build_dcgan,
+    "classifier": build_classifier,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """Everything ``genjax train`` needs, built from one config."""
+
+    config: ml_collections.ConfigDict
+    spec: gdata.DatasetSpec
+    objective: Objective
+    train_batches: Any
+    eval_batches: Any
+    settings: LoopSettings
+
+
+def data_dir(config: ml_collections.ConfigDict) -> Path:
+    """The dataset folder: ``data.data_dir`` or genjax's default."""
+    return Path(config.data.data_dir) if config.data.data_dir else gdata.default_data_dir()
+
+
+def loop_settings(config: ml_collections.ConfigDict) -> LoopSettings:
+    """The loop's typed settings from ``config.train``."""
+    t = config.train
+    try:
+        return LoopSettings(
+            steps=t.steps, log_every=t.log_every, checkpoint_every=t.checkpoint_every,
+            sample_every=t.sample_every, keep_checkpoints=t.keep_checkpoints,
+            steps_per_call=t.steps_per_call, eval_every=t.eval_every, num_samples=t.num_samples,
+        )
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
+
+
+def build_objective(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
+    """The family's objective for ``config.family``."""
+    if config.family not in FAMILIES:
+        raise ConfigError(
+            f"unknown family {config.family!r}; known families: {', '.join(sorted(FAMILIES))}")
+    try:
+        return FAMILIES[config.family](config, spec)
+    except (ValueError, TypeError) as err:
+        if isinstance(err, ConfigError):
+            raise
+        raise ConfigError(f"cannot build {config.family!r} for dataset {spec.name!r} "
+                          f"(shape {spec.shape}): {err}") from err
+
+
+def make_batches(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec, split: str, *,
+                 shuffle: bool, shard_index: int = 0, shard_count: int = 1):
+    """Deterministic batches of one split, transformed for the model."""
+    source = gdata.load_source(config.data.name, split, data_dir(config))
+    transform = gdata.default_transform(spec, config.data.image_size or None)
+    return gdata.Batches(source, config.train.batch_size, config.seed, shuffle=shuffle,
+                         transform=transform, shard_index=shard_index, shard_count=shard_count)
+
+
+def build(config: ml_collections.ConfigDict, *, shard_index: int = 0, shard_count: int = 1,
+          with_eval: bool = True) -> Experiment:
+    """Builds the objective, data and loop settings of one config.
+
+    Raises:
+      ConfigError / genjax.data.DatasetError: with a message that names the fix.
+    """
+    settings = loop_settings(config)
+    spec = gdata.dataset_spec(config.data.name, data_dir(config))
+    objective = build_objective(config, spec)
+    train_batches = make_batches(config, spec, "train", shuffle=True,
+                                 shard_index=shard_index, shard_count=shard_count)
+    eval_batches = None
+    if with_eval and config.train.eval_every and "test" in spec.splits:
+        eval_batches = make_batches(config, spec, "test", shuffle=False,
+                                    shard_index=shard_index, shard_count=shard_count)
+    _check_model_takes_data(objective, train_batches, config)
+    return Experiment(config, spec, objective, train_batches, eval_batches, settings)
+
+
+def _check_model_takes_data(objective: Objective, batches: Any, config) -> None:
+    """Traces ``init`` on one batch so a shape mismatch fails here, with its reason."""
+    import jax
+
+    try:
+        jax.eval_shape(objective.init, jax.random.PRNGKey(0), batches.batch(0))
+    except (ValueError, TypeError) as err:
+        raise ConfigError(
+            f"family {config.family!r} cannot take {config.data.name!r} batches "
+            f"({ {k: v.shape for k, v in batches.batch(0).items()} }): {err}"
+        ) from err
