@@ -1,0 +1,74 @@
+"""Small real parts shared by tests: an in-memory data source and a tiny MLP GAN."""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import numpy as np
+import optax
+
+from genjax.objectives.gan import GAN
+
+
+class ArraySource:
+    """A random-access source over in-memory arrays (the interface of tfds.data_source)."""
+
+    def __init__(self, **arrays: np.ndarray):
+        self.arrays = arrays
+
+    def __len__(self) -> int:
+        return len(next(iter(self.arrays.values())))
+
+    def __getitem__(self, i: int) -> dict[str, np.ndarray]:
+        return {k: v[i] for k, v in self.arrays.items()}
+
+    def __getitems__(self, indices) -> list[dict[str, np.ndarray]]:
+        return [self[i] for i in indices]
+
+
+class MLP(nn.Module):
+    """Dense layers with BatchNorm (so model_state is exercised) and a linear output."""
+
+    features: tuple[int, ...]
+    out: int
+    squeeze: bool = False
+
+    @nn.compact
+    def __call__(self, x, train: bool):
+        for f in self.features:
+            x = nn.Dense(f, use_bias=False)(x)  # BN follows: a bias would get no gradient
+            x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
+            x = nn.relu(x)
+        x = nn.Dense(self.out)(x)
+        return x[:, 0] if self.squeeze else x
+
+
+def tiny_gan(ema_decay=None, lr=1e-3) -> GAN:
+    """A 2D GAN small enough for many CPU steps in a test."""
+    return GAN(
+        generator=MLP((16,), 2),
+        discriminator=MLP((16,), 1, squeeze=True),
+        latent_dim=4,
+        g_optimizer=optax.adam(lr, b1=0.5),
+        d_optimizer=optax.adam(lr, b1=0.5),
+        ema_decay=ema_decay,
+        data_key="point",
+    )
+
+
+def ring_points(n: int = 512, seed: int = 0) -> np.ndarray:
+    """Points on a unit ring with a little noise."""
+    rng = np.random.default_rng(seed)
+    angle = rng.integers(0, 8, n) * (2 * np.pi / 8)
+    pts = np.stack([np.cos(angle), np.sin(angle)], 1) + 0.01 * rng.normal(size=(n, 2))
+    return pts.astype(np.float32)
+
+
+def tree_equal(a, b) -> bool:
+    """Bit-identical pytrees."""
+    import jax
+
+    la, lb = jax.tree.leaves(a), jax.tree.leaves(b)
+    return len(la) == len(lb) and all(
+        np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(la, lb, strict=True))
+
+

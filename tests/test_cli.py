@@ -1,0 +1,118 @@
+"""The command line end to end: train, resume exactly, sample, and one clear error per misuse."""
+
+import json
+
+import numpy as np
+import pytest
+
+from genjax.cli import main
+
+# A DCGAN small enough for CI: real mnist_subset digits, narrow layers, tiny batches.
+TINY = ["--config.train.batch_size=8", "--config.model.g_features=(16, 8, 4)",
+        "--config.model.d_features=(4, 8, 16)", "--config.train.log_every=1",
+        "--config.train.checkpoint_every=2", "--config.train.sample_every=2",
+        "--config.train.num_samples=16"]
+
+
+def train(workdir, steps, *extra):
+    return main(["train", "dcgan_mnist", "--workdir", str(workdir),
+                 f"--config.train.steps={steps}", *TINY, *extra])
+
+
+def error_of(capsys, argv):
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and err.startswith("genjax: error:") and len(err.splitlines()) == 1, err
+    return err
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Run a: 4 steps straight. Run b: 2 steps, then resumed to 4."""
+    root = tmp_path_factory.mktemp("runs")
+    assert train(root / "a", 4) == 0
+    assert train(root / "b", 2) == 0
+    assert train(root / "b", 4) == 0
+    return root
+
+
+def test_train_writes_the_run_folder(runs):
+    a = runs / "a"
+    assert (a / "config.json").exists() and (a / "plots" / "losses.png").exists()
+    assert sorted(p.name for p in (a / "samples").iterdir()) == [
+        "step_0000002.png", "step_0000004.png"]
+    records = [json.loads(line) for line in (a / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3, 4]
+    assert all(np.isfinite(r["d_loss"]) and r["steps_per_sec"] > 0 for r in records)
+    saved = json.loads((a / "config.json").read_text())
+    assert saved["train"]["batch_size"] == 8 and saved["family"] == "dcgan"
+
+
+def test_resumed_run_samples_identically(runs, tmp_path):
+    for run in ("a", "b"):
+        assert main(["sample", str(runs / run), "--num", "10", "--seed", "5",
+                     "--out", str(tmp_path / f"{run}.npz")]) == 0
+    a, b = np.load(tmp_path / "a.npz")["images"], np.load(tmp_path / "b.npz")["images"]
+    assert a.shape == (10, 32, 32, 1) and a.dtype == np.uint8
+    np.testing.assert_array_equal(a, b)
+    assert main(["sample", str(runs / "a"), "--num", "9", "--out", str(tmp_path / "g.png")]) == 0
+    assert (tmp_path / "g.png").stat().st_size > 0
+
+
+def test_configs_command_lists_summaries(capsys):
+    assert main(["configs"]) == 0
+    out = capsys.readouterr().out
+    assert "dcgan_mnist" in out and "DCGAN" in out
+
+
+def test_every_command_has_help(capsys):
+    for argv in (["--help"], ["train", "--help"], ["sample", "--help"], ["configs", "--help"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 0
+    assert "--workdir" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv_tail, expected", [
+    (["dcgan_mnst"], "unknown config 'dcgan_mnst'. Did you mean dcgan_mnist"),
+    (["dcgan_mnist", "--config.train.stpes=3"], "unknown config key 'train.stpes'"),
+    (["dcgan_mnist", "--config.train.steps=many"], "expected a value of type int"),
+    (["dcgan_mnist", "--config.data.name=mnist_subsett"], "mnist_subset"),
+    (["dcgan_mnist", "--config.data.name=toy2d_ring"], "needs image data"),
+    (["dcgan_mnist", "--config.data.image_size=20"], "20"),
+])
+def test_bad_input_gets_one_clear_error(capsys, tmp_path, argv_tail, expected):
+    err = error_of(capsys, ["train", *argv_tail, "--workdir", str(tmp_path / "w")])
+    assert expected in err
+    assert not (tmp_path / "w" / "config.json").exists()  # nothing half-written
+
+
+def test_unwritable_workdir(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    err = error_of(capsys, ["train", "dcgan_mnist", "--workdir", str(blocker / "run")])
+    assert "not writable" in err and "--workdir" in err
+
+
+def test_conflicting_config_is_refused_unless_allowed(capsys, tmp_path):
+    assert train(tmp_path, 2) == 0
+    err = error_of(capsys, ["train", "dcgan_mnist", "--workdir", str(tmp_path),
+                            "--config.train.steps=3", *TINY, "--config.optim.lr=0.1"])
+    assert "optim.lr" in err and "--allow-config-change" in err
+    assert json.loads((tmp_path / "config.json").read_text())["optim"]["lr"] == 2e-4
+    assert train(tmp_path, 3, "--config.optim.lr=0.1", "--allow-config-change") == 0
+    assert list(tmp_path.glob("config.before-*.json")), "the old config is kept"
+
+
+def test_nan_loss_stops_with_step_and_keeps_checkpoint(capsys, tmp_path):
+    assert train(tmp_path, 2) == 0
+    code = train(tmp_path, 6, "--config.optim.lr=inf", "--allow-config-change")
+    err = capsys.readouterr().err
+    assert code == 1 and "not finite at step 4" in err and "step 2" in err
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()
+                  if p.name.isdigit()) == ["2"]
+
+
+def test_sample_from_a_folder_that_is_not_a_run(capsys, tmp_path):
+    err = error_of(capsys, ["sample", str(tmp_path), "--out", str(tmp_path / "x.png")])
+    assert "not a run folder" in err

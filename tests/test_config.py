@@ -1,0 +1,50 @@
+"""Configs: named and file configs, typed overrides, saved-config conflicts."""
+
+import pytest
+
+from genjax import config as C
+
+
+def test_named_configs_have_the_contract_keys():
+    names = C.list_configs()
+    assert "dcgan_mnist" in names and names["dcgan_mnist"]
+    for name in names:
+        flat = C.flatten(C.load_config(name))
+        for key in ("seed", "data.name", "train.steps", "train.batch_size", "train.log_every",
+                    "train.checkpoint_every", "train.sample_every", "train.keep_checkpoints"):
+            assert key in flat, (name, key)
+
+
+def test_config_from_file(tmp_path):
+    path = tmp_path / "mine.py"
+    path.write_text("from experiments.configs.dcgan_mnist import get_config as g\n"
+                    "def get_config():\n    c = g()\n    c.train.steps = 7\n    return c\n")
+    assert C.load_config(str(path)).train.steps == 7
+
+
+def test_unknown_name_suggests_close_match():
+    with pytest.raises(C.ConfigError, match="Did you mean dcgan_mnist"):
+        C.load_config("dcgan_mnst")
+
+
+def test_overrides_are_typed():
+    config = C.load_config("dcgan_mnist")
+    C.apply_overrides(config, ["train.steps=12", "optim.lr=1e-3", "model.g_features=(8, 4, 2)",
+                               "data.name=digits"])
+    assert config.train.steps == 12 and config.optim.lr == 1e-3
+    assert config.model.g_features == (8, 4, 2) and config.data.name == "digits"
+    with pytest.raises(C.ConfigError, match="expected a value of type int"):
+        C.apply_overrides(config, ["train.steps=ten"])
+    with pytest.raises(C.ConfigError, match="unknown config key 'train.stpes'.*train.steps"):
+        C.apply_overrides(config, ["train.stpes=3"])
+
+
+def test_conflicts_allow_resumable_keys_only():
+    saved = C.load_config("dcgan_mnist")
+    new = C.from_json(C.to_json(saved))
+    assert C.config_conflicts(saved, new) == []
+    C.apply_overrides(new, ["train.steps=5000", "train.log_every=7"])
+    assert C.config_conflicts(saved, new) == []
+    C.apply_overrides(new, ["optim.lr=0.1", "model.g_features=(1, 2, 3)"])
+    lines = C.config_conflicts(saved, new)
+    assert len(lines) == 2 and lines[0].startswith("model.g_features")
