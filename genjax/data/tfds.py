@@ -1,0 +1,356 @@
+"""Datasets prepared in TFDS format, read with random access (``tfds.data_source``).
+
+This module is the base of ``genjax.data``: it holds the shared types
+(``DatasetError``, ``DatasetSpec``), the data directory convention, and the
+reading of any prepared TFDS dataset (``mnist``, ``cifar10``, ``celeb_a``...).
+
+genjax never downloads: TFDS's own builders retry unreachable hosts for
+minutes when offline, so a dataset that is not prepared in the data directory
+fails at once with a ``DatasetError`` that says how to prepare it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import pathlib
+from collections.abc import Sequence
+from typing import Any
+
+import tensorflow_datasets as tfds
+
+DATA_DIR_ENV = "GENJAX_DATA_DIR"
+
+# Formats `tfds.data_source` can read with random access.
+_RANDOM_ACCESS_FORMATS = ("array_record", "parquet")
+
+
+class DatasetError(ValueError):
+    """A dataset cannot be used as asked; the message names the problem and the fix."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """What a training or evaluation program needs to know about a dataset.
+
+    Attributes:
+      name: the dataset name as given to ``load_source``.
+      kind: ``"image"`` (records carry ``"image"`` uint8 HWC) or ``"points"``
+        (records carry ``"point"`` float32 vectors).
+      shape: per-example shape of the main field as stored, e.g. ``(28, 28, 1)``.
+      num_classes: number of label classes, or None when the dataset has no
+        class label (the 2D mixtures: see ``genjax.data.toy2d.mixture``).
+      splits: split name -> number of examples.
+    """
+
+    name: str
+    kind: str
+    shape: tuple[int, ...]
+    num_classes: int | None
+    splits: dict[str, int]
+
+
+def default_data_dir() -> pathlib.Path:
+    """Where datasets live when no data_dir is given.
+
+    Returns:
+      ``$GENJAX_DATA_DIR`` if set (and not empty), else ``~/.cache/genjax/datasets``.
+    """
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return pathlib.Path(env).expanduser()
+    return pathlib.Path.home() / ".cache" / "genjax" / "datasets"
+
+
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> pathlib.Path:
+    """The data directory to use.
+
+    Args:
+      data_dir: an explicit directory, or None for ``default_data_dir()``.
+
+    Returns:
+      The directory as an absolute-or-user-expanded path.
+    """
+    if data_dir is None:
+        return default_data_dir()
+    return pathlib.Path(data_dir).expanduser()
+
+
+def main_field(features: Any) -> tuple[str, str]:
+    """Finds the field genjax models: an image, or a 2D point.
+
+    Args:
+      features: a ``tfds.features.FeaturesDict``.
+
+    Returns:
+      ``(kind, key)``: ``("image", "image")``, ``("points", "point")``, or
+      ``("image", key)`` for a dataset whose only image feature has another name.
+
+    Raises:
+      DatasetError: if no such field exists.
+    """
+    keys = list(features.keys())
+    if "image" in keys:
+        return "image", "image"
+    if "point" in keys:
+        return "points", "point"
+    images = [k for k in keys if isinstance(features[k], tfds.features.Image)]
+    if len(images) == 1:
+        return "image", images[0]
+    raise DatasetError(
+        f"genjax reads an 'image' (or 'point') field, but this dataset has fields {keys}."
+    )
+
+
+def spec_from_info(name: str, info: Any) -> DatasetSpec:
+    """Builds a ``DatasetSpec`` from a prepared dataset's ``tfds.core.DatasetInfo``.
+
+    Args:
+      name: the dataset name to record.
+      info: the ``DatasetInfo`` of a prepared builder.
+
+    Returns:
+      The spec; ``num_classes`` comes from a ``ClassLabel`` feature named
+      ``"label"`` (None without one).
+    """
+    kind, key = main_field(info.features)
+    label = info.features["label"] if "label" in info.features.keys() else None
+    num_classes = label.num_classes if isinstance(label, tfds.features.ClassLabel) else None
+    return DatasetSpec(
+        name=name,
+        kind=kind,
+        shape=tuple(info.features[key].shape),
+        num_classes=num_classes,
+        splits={split: info.splits[split].num_examples for split in info.splits},
+    )
+
+
+class FieldView:
+    """A random-access source that keeps and renames some fields of another one.
+
+    Args:
+      source: anything with ``__len__`` and ``__getitem__`` returning dicts.
+      fields: output name -> name in ``source``'s records.
+    """
+
+    def __init__(self, source: Any, fields: dict[str, str]):
+        self._source = source
+        self._fields = dict(fields)
+
+    def __len__(self) -> int:
+        return len(self._source)
+
+    def _select(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {out: record[key] for out, key in self._fields.items()}
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self._select(self._source[index])
+
+    def __getitems__(self, indices: Sequence[int]) -> list[dict[str, Any]]:
+        getitems = getattr(self._source, "__getitems__", None)
+        records = getitems(indices) if getitems else [self._source[i] for i in indices]
+        return [self._select(r) for r in records]
+
+    def __repr__(self) -> str:
+        return f"FieldView({self._source!r}, fields={self._fields})"
+
+
+def genjax_fields(features: Any) -> dict[str, str]:
+    """The fields genjax keeps from a dataset, as output name -> stored name.
+
+    Args:
+      features: a ``tfds.features.FeaturesDict``.
+
+    Returns:
+      The main field under ``"image"`` / ``"point"``, plus ``"label"`` if present.
+    """
+    kind, key = main_field(features)
+    fields = {"image" if kind == "image" else "point": key}
+    if "label" in features.keys():
+        fields["label"] = "label"
+    return fields
+
+
+def _close_matches(name: str, candidates: Sequence[str]) -> str:
+    matches = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    if not matches:
+        return ""
+    return " Did you mean " + " or ".join(repr(m) for m in matches) + "?"
+
+
+def _embedded_hint(alternatives: Sequence[str]) -> str:
+    if not alternatives:
+        return ""
+    return f" Datasets genjax builds offline, with no download: {', '.join(alternatives)}."
+
+
+def unknown_dataset_error(
+    name: str, data_dir: pathlib.Path, alternatives: Sequence[str] = ()
+) -> DatasetError:
+    """The error for a name that is neither embedded, a TFDS builder, nor prepared.
+
+    Args:
+      name: the requested name.
+      data_dir: the directory that was searched.
+      alternatives: the embedded dataset names, listed and used for suggestions.
+
+    Returns:
+      A ``DatasetError`` (to raise).
+    """
+    known = list(dict.fromkeys([*alternatives, *tfds.list_builders(with_community_datasets=False)]))
+    return DatasetError(
+        f"Unknown dataset {name!r}: it is not a genjax embedded dataset, not a TFDS "
+        f"dataset, and nothing of that name is prepared in {data_dir}."
+        f"{_close_matches(name.split('/')[0].split(':')[0], known)}"
+        f"{_embedded_hint(alternatives)}"
+    )
+
+
+def not_prepared_error(
+    name: str, data_dir: pathlib.Path, alternatives: Sequence[str] = ()
+) -> DatasetError:
+    """The error for a TFDS dataset that is not prepared in ``data_dir``.
+
+    Args:
+      name: the requested name.
+      data_dir: the directory that was searched.
+      alternatives: the embedded dataset names, listed as offline options.
+
+    Returns:
+      A ``DatasetError`` (to raise).
+    """
+    return DatasetError(
+        f"Dataset {name!r} is not prepared in {data_dir}, and genjax cannot download it "
+        f"offline (genjax never downloads datasets). To prepare it, on a machine with "
+        f"internet run:  tfds build {name} --data_dir {data_dir} "
+        f"--file_format=array_record  then copy that directory here if needed and pass "
+        f"--config.data.data_dir={data_dir} (or set ${DATA_DIR_ENV})."
+        f"{_embedded_hint(alternatives)}"
+    )
+
+
+def prepared_builder(
+    name: str, data_dir: str | os.PathLike[str] | None = None, alternatives: Sequence[str] = ()
+) -> Any:
+    """The TFDS builder of a dataset already prepared for random access.
+
+    Never downloads or builds anything.
+
+    Args:
+      name: a TFDS name, optionally with config and version (``"mnist:3.0.1"``).
+      data_dir: where prepared datasets live (None: ``default_data_dir()``).
+      alternatives: embedded dataset names, mentioned in error messages.
+
+    Returns:
+      A ``tfds.core.DatasetBuilder`` whose data is prepared in array_record or
+      parquet format.
+
+    Raises:
+      DatasetError: unknown name, not prepared, or prepared in a format that
+        has no random access (tfrecord).
+    """
+    data_dir = resolve_data_dir(data_dir)
+    try:
+        builder = tfds.builder(name, data_dir=os.fspath(data_dir))
+    except tfds.core.registered.DatasetNotFoundError:
+        raise unknown_dataset_error(name, data_dir, alternatives) from None
+    except (ValueError, AssertionError) as e:  # bad config or version of a known builder
+        reason = str(e).strip().splitlines()[0]
+        raise DatasetError(f"Cannot use dataset {name!r}: {reason}") from None
+    if not builder.is_prepared():
+        raise not_prepared_error(name, data_dir, alternatives)
+    file_format = builder.info.file_format
+    file_format = getattr(file_format, "value", file_format)
+    if file_format not in _RANDOM_ACCESS_FORMATS:
+        raise DatasetError(
+            f"Dataset {name!r} is prepared in {builder.data_dir} as {file_format}, which has "
+            f"no random access; genjax needs array_record. Rebuild it: tfds build {name} "
+            f"--data_dir {data_dir} --file_format=array_record (after deleting "
+            f"{builder.data_dir})."
+        )
+    return builder
+
+
+def check_split(name: str, split: str, splits: Sequence[str]) -> None:
+    """Raises a ``DatasetError`` if ``split`` names no split of the dataset.
+
+    Args:
+      name: the dataset name (for the message).
+      split: a split name, optionally with a TFDS slice (``"train[:10%]"``).
+      splits: the dataset's split names.
+    """
+    if split.split("[")[0] not in splits:
+        raise DatasetError(
+            f"Dataset {name!r} has no split {split!r}; its splits are {sorted(splits)}."
+        )
+
+
+def open_builder_source(
+    name: str, builder: Any, split: str, data_dir: str | os.PathLike[str] | None = None
+) -> Any:
+    """Opens a random-access source on one split of a prepared builder.
+
+    Args:
+      name: the dataset name, as given by the user.
+      builder: its prepared builder (see ``prepared_builder``).
+      split: the split, optionally sliced (``"train[:1000]"``).
+      data_dir: the data directory the builder was found in (None:
+        ``default_data_dir()``). Not ``builder.data_dir_root``: for builders
+        restored from files that is the version directory.
+
+    Returns:
+      The ``tfds.data_source`` object, or a ``FieldView`` of it keeping only
+      the main field (renamed to ``"image"`` / ``"point"``) and ``"label"``.
+    """
+    check_split(name, split, list(builder.info.splits))
+    source = tfds.data_source(
+        name, split=split, data_dir=os.fspath(resolve_data_dir(data_dir)), download=False
+    )
+    fields = genjax_fields(builder.info.features)
+    if list(fields.items()) == [(k, k) for k in builder.info.features.keys()]:
+        return source
+    return FieldView(source, fields)
+
+
+def load_tfds_source(
+    name: str,
+    split: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    alternatives: Sequence[str] = (),
+) -> Any:
+    """Random-access source over a prepared TFDS dataset (no download).
+
+    Args:
+      name: a TFDS dataset name (``"mnist"``, ``"cifar10"``, ``"celeb_a"``...).
+      split: split name, optionally sliced.
+      data_dir: where it was prepared (None: ``default_data_dir()``).
+      alternatives: embedded dataset names, mentioned in error messages.
+
+    Returns:
+      An object with ``__len__``, ``__getitem__`` and ``__getitems__``, whose
+      records hold ``"image"`` (uint8 HWC) and, if the dataset has one, ``"label"``.
+
+    Raises:
+      DatasetError: see ``prepared_builder`` and ``check_split``.
+    """
+    builder = prepared_builder(name, data_dir, alternatives)
+    return open_builder_source(name, builder, split, data_dir)
+
+
+def tfds_dataset_spec(
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    alternatives: Sequence[str] = (),
+) -> DatasetSpec:
+    """The ``DatasetSpec`` of a prepared TFDS dataset.
+
+    Args:
+      name: a TFDS dataset name.
+      data_dir: where it was prepared (None: ``default_data_dir()``).
+      alternatives: embedded dataset names, mentioned in error messages.
+
+    Returns:
+      The spec read from the prepared dataset's metadata.
+    """
+    return spec_from_info(name, prepared_builder(name, data_dir, alternatives).info)

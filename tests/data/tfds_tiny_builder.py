@@ -1,0 +1,74 @@
+"""A tiny TFDS dataset the tests prepare themselves, to read it like a real TFDS one.
+
+It is not an embedded genjax dataset: ``load_source`` must reach it through the
+real-TFDS path (``tfds.builder`` + ``tfds.data_source``), as it would reach a
+user's prepared ``mnist`` or ``cifar10``.
+"""
+
+import inspect
+
+import numpy as np
+import tensorflow_datasets as tfds
+from etils import epath
+
+NUM_TRAIN = 12
+NUM_TEST = 5
+SHAPE = (6, 5, 3)
+
+
+def example(i: int) -> dict:
+    """The i-th example (train rows first, then test rows)."""
+    image = (np.arange(np.prod(SHAPE)).reshape(SHAPE) * 7 + i * 13) % 256
+    return {"image": image.astype(np.uint8), "label": i % 3, "extra": np.int64(1000 + i)}
+
+
+class GenjaxTinyImages(tfds.core.GeneratorBasedBuilder):
+    """Registered builder (like TFDS's own mnist), with an extra field genjax drops."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "Test data."}
+
+    @tfds.core.utils.classproperty
+    @classmethod
+    def code_path(cls):
+        return epath.Path(inspect.getfile(cls))
+
+    def _info(self):
+        # DatasetInfo directly: dataset_info_from_configs needs the module to
+        # sit in a package, and this test helper is a top-level module.
+        return tfds.core.DatasetInfo(
+            builder=self,
+            description="Tiny images for genjax tests.",
+            disable_shuffling=True,
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Tensor(shape=SHAPE, dtype=np.uint8),
+                    "label": tfds.features.ClassLabel(num_classes=3),
+                    "extra": tfds.features.Scalar(dtype=np.int64),
+                }
+            ),
+        )
+
+    def _split_generators(self, dl_manager):
+        del dl_manager
+        return {
+            "train": self._generate_examples(range(NUM_TRAIN)),
+            "test": self._generate_examples(range(NUM_TRAIN, NUM_TRAIN + NUM_TEST)),
+        }
+
+    def _generate_examples(self, rows):
+        for i in rows:
+            yield i, example(i)
+
+
+class GenjaxTinyUnregistered(GenjaxTinyImages, skip_registration=True):
+    """Same data under a name TFDS's registry does not know: read from files only."""
+
+    name = "genjax_tiny_unregistered"
+
+
+def prepare(builder_cls, data_dir, file_format="array_record"):
+    """Builds the dataset into data_dir and returns the builder."""
+    builder = builder_cls(data_dir=str(data_dir), file_format=file_format)
+    builder.download_and_prepare()
+    return builder
