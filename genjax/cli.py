@@ -79,6 +79,25 @@ def _check_writable(workdir: Path) -> None:
         ) from err
 
 
+def configure_jax() -> None:
+    """Process-wide JAX settings of the ``genjax`` program (the library itself sets none).
+
+    * ``jax_threefry_partitionable=False``: the partitionable threefry compiles ~5x slower on
+      XLA:CPU (4.4 s against 0.8 s for one ``jax.random.normal``). Random values stay the same
+      on any number of devices either way; only the bit-generation scheme differs.
+    * A persistent compilation cache (``$JAX_COMPILATION_CACHE_DIR``, default
+      ``~/.cache/genjax/jax``): resuming or sampling a run does not compile the same step again.
+    """
+    import jax
+
+    if "JAX_THREEFRY_PARTITIONABLE" not in os.environ:
+        jax.config.update("jax_threefry_partitionable", False)
+    if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+        jax.config.update("jax_compilation_cache_dir",
+                          str(Path.home() / ".cache" / "genjax" / "jax"))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+
+
 def _quiet_libraries() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for name in ("absl", "orbax", "jax", "etils", "tensorflow_datasets"):
@@ -192,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     if overrides and args.command != "train":
         _parser().error("--config.KEY=VALUE overrides only apply to `genjax train`")
     _quiet_libraries()
+    configure_jax()
     from genjax.config import ConfigError
     from genjax.core.checkpoint import CheckpointError
     from genjax.core.loop import NonFiniteLossError

@@ -18,6 +18,7 @@ from genjax import data as gdata
 from genjax.config import ConfigError
 from genjax.core.loop import LoopSettings
 from genjax.core.objective import Objective
+from genjax.data.pipeline import default_transform
 
 
 def _adam(optim: ml_collections.ConfigDict) -> optax.GradientTransformation:
@@ -125,7 +126,7 @@ def make_batches(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec, spl
                  shuffle: bool, shard_index: int = 0, shard_count: int = 1):
     """Deterministic batches of one split, transformed for the model."""
     source = gdata.load_source(config.data.name, split, data_dir(config))
-    transform = gdata.default_transform(spec, config.data.image_size or None)
+    transform = default_transform(spec, config.data.image_size or None)
     return gdata.Batches(source, config.train.batch_size, config.seed, shuffle=shuffle,
                          transform=transform, shard_index=shard_index, shard_count=shard_count)
 

@@ -91,7 +91,7 @@ def run_keys(seed: int) -> dict[str, jax.Array]:
 
 def init_state(objective: Objective, batches: Any, seed: int) -> TrainState:
     """A fresh state for ``objective``, shaped by the first batch of ``batches``."""
-    return objective.init(run_keys(seed)["init"], batches.batch(0))
+    return jax.jit(objective.init)(run_keys(seed)["init"], batches.batch(0))
 
 
 def restore_or_init(

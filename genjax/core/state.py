@@ -47,7 +47,8 @@ class TrainState:
           params: initial parameters.
           opt_state: initial optimizer state(s).
           model_state: initial non-trainable collections.
-          ema_params: initial EMA parameters (usually a copy of ``params``) or None.
+          ema_params: initial EMA parameters or None. They are copied, so they never share
+            buffers with ``params`` (a donated step cannot donate one buffer twice).
 
         Returns:
           The state.
@@ -57,7 +58,7 @@ class TrainState:
             params=params,
             opt_state=opt_state,
             model_state={} if model_state is None else model_state,
-            ema_params=ema_params,
+            ema_params=jax.tree.map(jnp.copy, ema_params),
         )
 
 

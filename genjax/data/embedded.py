@@ -22,6 +22,7 @@ Records keep the source order (builders disable TFDS's key-hash shuffling).
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -289,6 +290,9 @@ def prepare_embedded(name: str, data_dir: str | os.PathLike[str] | None = None) 
     data_dir = resolve_data_dir(data_dir)
     builder = _BUILDERS[name](data_dir=os.fspath(data_dir), file_format="array_record")
     if not builder.is_prepared():
+        logging.getLogger(__name__).info("building embedded dataset %s in %s (once)", name,
+                                         data_dir)
+        tfds.disable_progress_bar()  # tfds's bars would flood logs and test output
         try:
             builder.download_and_prepare()
         except OSError:
