@@ -47,7 +47,9 @@ def build_dcgan(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> O
     return GAN(
         generator=Generator(features=tuple(m.g_features), channels=spec.shape[-1],
                             image_size=_image_size(config, spec)),
-        discriminator=Discriminator(features=tuple(m.d_features)),
+        discriminator=Discriminator(features=tuple(m.d_features),
+                                    image_size=_image_size(config, spec),
+                                    channels=spec.shape[-1]),
         latent_dim=m.latent_dim,
         g_optimizer=_adam(config.optim),
         d_optimizer=_adam(config.optim),
