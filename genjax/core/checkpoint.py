@@ -120,3 +120,9 @@ class Checkpointer:
         """Finishes pending saves and releases the manager."""
         self._manager.wait_until_finished()
         self._manager.close()
+
+    def __enter__(self) -> Checkpointer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

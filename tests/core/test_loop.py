@@ -24,6 +24,11 @@ def settings(steps, **kw):
     return LoopSettings(steps=steps, **base)
 
 
+def saved_steps(workdir):
+    with Checkpointer(workdir / "checkpoints") as ckpt:
+        return ckpt.steps()
+
+
 def test_resume_is_bit_identical(tmp_path):
     gan = tiny_gan(ema_decay=0.9)
     straight = train(gan, batches(), tmp_path / "a", settings(8), seed=3)
@@ -52,7 +57,7 @@ def test_writes_run_files(tmp_path):
     assert sorted(os.listdir(tmp_path / "samples")) == ["step_0000004.png", "step_0000008.png"]
     assert (tmp_path / "plots" / "losses.png").stat().st_size > 0
     assert glob.glob(str(tmp_path / "tensorboard" / "events.out.tfevents.*"))
-    assert Checkpointer(tmp_path / "checkpoints").steps() == [4, 8]
+    assert saved_steps(tmp_path) == [4, 8]
 
 
 def test_data_position_depends_on_real_batch(tmp_path):
@@ -69,7 +74,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     bad[:] = np.nan
     with pytest.raises(NonFiniteLossError, match=r"step 5.*step 4\)"):
         train(gan, Batches(ArraySource(point=bad), 32, 0), tmp_path, settings(8), seed=0)
-    assert Checkpointer(tmp_path / "checkpoints").steps() == [4]
+    assert saved_steps(tmp_path) == [4]
 
 
 def test_corrupt_latest_checkpoint_falls_back(tmp_path, caplog):
@@ -78,9 +83,8 @@ def test_corrupt_latest_checkpoint_falls_back(tmp_path, caplog):
     for f in glob.glob(str(tmp_path / "checkpoints" / "8" / "state" / "**" / "d" / "*"),
                        recursive=True):
         open(f, "wb").close()  # truncate the array data of the latest checkpoint
-    ckpt = Checkpointer(tmp_path / "checkpoints")
-    state, meta = ckpt.restore_latest(init_state(gan, batches(), 0))
-    ckpt.close()
+    with Checkpointer(tmp_path / "checkpoints") as ckpt:
+        state, meta = ckpt.restore_latest(init_state(gan, batches(), 0))
     assert int(state.step) == 4 and meta["data_position"] == 4
     assert "could not be read" in caplog.text
     kept = glob.glob(str(tmp_path / "corrupt_checkpoints" / "step_8_*"))
