@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 from jax import lax
 
-from genjax.nn.conv import ConvTranspose, conv_transpose, resolve_padding, torch_padding
+from genjax.nn.conv import (
+    Conv,
+    ConvTranspose,
+    conv,
+    conv_transpose,
+    resolve_padding,
+    torch_padding,
+    xla_cpu_compiler_options,
+)
 
 # (in_shape NHWC, out features, kernel, strides, padding spec).
 CASES = [
@@ -22,6 +30,11 @@ CASES = [
     ((2, 4, 3, 3), 2, (3, 2), (2, 1), "SAME"),
     ((1, 2, 5, 2), 3, (3, 3), (3, 2), ((2, 1), (0, 3))),
     ((1, 3, 3, 1), 2, (4, 4), (2, 2), torch_padding((4, 4), 1, output_padding=1)),
+    # Sub-pixel forward (kernel a multiple of the stride) off the DCGAN path:
+    # stride 3, mixed strides, asymmetric padding, odd output sizes, 8+ outputs.
+    ((2, 3, 2, 3), 8, (6, 3), (3, 1), ((2, 4), (1, 0))),
+    ((1, 4, 3, 2), 9, (4, 4), (2, 2), ((1, 2), (3, 0))),
+    ((2, 2, 3, 4), 8, (4, 2), (2, 2), ((5, 0), (0, 1))),
     # Padding beyond k - 1 (the adjoint padding is negative).
     ((1, 3, 3, 2), 2, (1, 1), (2, 2), "SAME"),
     ((1, 2, 2, 1), 1, (2, 2), (1, 1), ((2, 2), (3, 1))),
@@ -223,6 +236,13 @@ def test_bfloat16_compute_dtype():
     assert g["params"]["kernel"].dtype == jnp.float32
     np.testing.assert_allclose(g["params"]["kernel"], g32["params"]["kernel"], rtol=0.05,
                                atol=0.05 * float(jnp.abs(g32["params"]["kernel"]).max()))
+    # The strided Conv: bfloat16 compute, float32 parameter gradients.
+    c = Conv(8, (4, 4), (2, 2), 1, dtype=jnp.bfloat16)
+    vc = {"params": {"kernel": 0.1 * kernel.transpose(0, 1, 3, 2)[..., :8], "bias": jnp.zeros(8)}}
+    y_conv = jax.jit(c.apply)(vc, y32)
+    assert y_conv.dtype == jnp.bfloat16 and y_conv.shape == (2, 4, 4, 8)
+    gc = jax.jit(jax.grad(lambda v: jnp.mean(c.apply(v, y32).astype(jnp.float32) ** 2)))(vc)
+    assert gc["params"]["kernel"].dtype == jnp.float32
     # bfloat16 inputs with float32 params and no dtype: promoted to float32.
     y_promoted = jax.jit(module.clone(dtype=None).apply)(v, x.astype(jnp.bfloat16))
     assert y_promoted.dtype == jnp.float32
@@ -254,3 +274,70 @@ def test_padding_helpers_and_errors():
         resolve_padding(((1, 1),), (3, 3), (1, 1))
     with pytest.raises(ValueError, match="2D"):
         ConvTranspose(2, (3,)).init(jax.random.key(0), jnp.ones((1, 4, 2)))
+    with pytest.raises(ValueError, match="2D"):
+        Conv(2, (3,)).init(jax.random.key(0), jnp.ones((1, 4, 2)))
+    with pytest.raises(ValueError, match="not supported"):
+        Conv(2, (3, 3), padding="CIRCULAR").init(jax.random.key(0), jnp.ones((1, 4, 4, 2)))
+
+
+CONV_CASES = [
+    # (in_shape, features, kernel, strides, padding): DCGAN's k4 s2 p1 and k4 valid,
+    # odd sizes where the strided output drops rows, SAME, asymmetric pads.
+    ((2, 8, 8, 3), 8, (4, 4), (2, 2), ((1, 1), (1, 1))),
+    ((2, 4, 4, 8), 1, (4, 4), (1, 1), "VALID"),
+    ((1, 7, 6, 2), 8, (4, 4), (2, 2), ((1, 1), (1, 1))),
+    ((2, 9, 5, 3), 8, (3, 2), (3, 2), "SAME"),
+    ((1, 6, 7, 2), 9, (4, 2), (2, 2), ((2, 0), (0, 3))),
+    ((1, 5, 5, 2), 3, (3, 3), (1, 1), 1),
+    # 8+ input channels: the input gradient takes the sub-pixel route.
+    ((1, 7, 6, 8), 3, (4, 4), (2, 2), ((1, 1), (1, 1))),
+    ((1, 9, 7, 8), 4, (4, 2), (2, 2), ((2, 0), (0, 3))),
+]
+
+
+@pytest.mark.parametrize("shape,features,kernel_size,strides,padding", CONV_CASES)
+def test_conv_matches_flax_values_and_gradients(shape, features, kernel_size, strides, padding):
+    x, kernel = _data(shape, features, kernel_size, seed=11)
+    variables = {"params": {"kernel": kernel, "bias": jnp.linspace(-1.0, 1.0, features)}}
+    mine = Conv(features, kernel_size, strides, padding)
+    stock = nn.Conv(features, kernel_size, strides, padding)
+    shapes = lambda m: jax.tree.map(jnp.shape, jax.eval_shape(m.init, jax.random.key(0), x))
+    assert shapes(mine) == shapes(stock) == jax.tree.map(jnp.shape, variables)
+
+    def loss(module):
+        def f(v, x):
+            y = module.apply(v, x)
+            return jnp.sum(jnp.sin(y) * jnp.arange(y.size).reshape(y.shape) / y.size), y
+        return jax.jit(jax.value_and_grad(f, argnums=(0, 1), has_aux=True))
+
+    (_, y), got = loss(mine)(variables, x)
+    (_, y_ref), want = loss(stock)(variables, x)
+    np.testing.assert_allclose(y, y_ref, rtol=1e-5, atol=1e-5)
+    jax.tree.map(lambda g, w: np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4), got, want)
+
+
+def test_conv_vmap_and_float64(x64):
+    pads = ((1, 1), (1, 1))
+    x, kernel = _data((3, 2, 6, 6, 2), 8, (4, 4), dtype=jnp.float64, seed=12)
+    loss = lambda fn: lambda x, k: jnp.sum(jnp.cos(fn(x, k, (2, 2), pads)))
+    stock = lambda x, k, s, p: lax.conv_general_dilated(x, k, s, p,
+                                                        dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    got = jax.jit(jax.vmap(jax.grad(loss(conv), argnums=(0, 1)), in_axes=(0, None)))(x, kernel)
+    want = jax.jit(jax.vmap(jax.grad(loss(stock), argnums=(0, 1)), in_axes=(0, None)))(x, kernel)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == jnp.float64
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+def test_xla_cpu_compiler_options_compile_and_agree():
+    options = xla_cpu_compiler_options()
+    assert xla_cpu_compiler_options("gpu") == {}
+    assert options == {} or "xla_cpu_experimental_ynn_fusion_type" in options
+    x, kernel = _data((2, 4, 4, 16), 8, (4, 4), seed=13)
+    pads = torch_padding((4, 4), 1)
+    f = lambda x, k: jax.grad(lambda x, k: jnp.sum(conv_transpose(x, k, (2, 2), pads) ** 2),
+                              argnums=(0, 1))(x, k)
+    got = jax.jit(f, compiler_options=options)(x, kernel)
+    want = jax.jit(f)(x, kernel)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-4)
