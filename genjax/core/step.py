@@ -8,6 +8,7 @@ import jax
 
 from genjax.core.objective import Batch, Metrics, Objective
 from genjax.core.state import TrainState
+from genjax.core.xla import xla_cpu_compiler_options
 
 StepFn = Callable[[TrainState, Batch, jax.Array], tuple[TrainState, Metrics]]
 
@@ -43,6 +44,8 @@ def make_train_step(
       unroll: ``lax.scan``'s unroll. Fully unrolled is the default because a rolled scan ran
         20x slower on XLA-CPU (DESIGN.md section 6); on GPU ``1`` compiles faster.
       donate: donate the input state's buffers to the output (halves peak state memory).
+        On CPU the step is compiled with ``xla_cpu_compiler_options()`` (XLA's own
+        convolutions: the DCGAN step ~467 -> ~318 ms on 2 cores).
 
     Returns:
       The jitted step. Its randomness is ``fold_in(base_key, state.step)`` for every step,
@@ -60,4 +63,5 @@ def make_train_step(
                 lambda s, b: advance(s, b, base_key), state, batches, unroll=unroll
             )
 
-    return jax.jit(fn, donate_argnums=(0,) if donate else ())
+    return jax.jit(fn, donate_argnums=(0,) if donate else (),
+                   compiler_options=xla_cpu_compiler_options() or None)
