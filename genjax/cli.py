@@ -120,22 +120,19 @@ def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
     workdir = Path(args.workdir)
     _check_writable(workdir)
     saved_path = workdir / "config.json"
+    conflicts = []
     if saved_path.exists():
-        try:
-            saved = gconfig.from_json(saved_path.read_text())
-        except ValueError as err:
-            raise WorkdirError(f"{saved_path} is not valid JSON ({err}); fix or move it") from err
-        conflicts = gconfig.config_conflicts(saved, config)
+        conflicts = gconfig.config_conflicts(read_saved_config(workdir), config)
         if conflicts and not args.allow_config_change:
             raise gconfig.ConfigError(
                 f"{workdir} holds a run with a different config ("
                 + "; ".join(conflicts[:5]) + (" ..." if len(conflicts) > 5 else "")
                 + "). Use a new --workdir, or pass --allow-config-change to continue anyway."
             )
-        if conflicts:
-            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-            saved_path.rename(workdir / f"config.before-{stamp}.json")
-    experiment = build(config)
+    experiment = build(config)  # bad data or shapes fail here, before anything is written
+    if conflicts:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        saved_path.rename(workdir / f"config.before-{stamp}.json")
     saved_path.write_text(gconfig.to_json(config) + "\n")
     print(f"genjax: training {args.config} ({config.family} on {config.data.name}) "
           f"to step {config.train.steps} in {workdir}", flush=True)
@@ -145,24 +142,33 @@ def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
           f"{workdir / 'metrics.jsonl'}", flush=True)
 
 
+def read_saved_config(workdir: Path):
+    """The resolved config a run saved in ``workdir/config.json``."""
+    from genjax import config as gconfig
+
+    path = workdir / "config.json"
+    if not path.exists():
+        raise WorkdirError(f"{workdir} has no config.json: it is not a run folder written by "
+                           "`genjax train` (check the path)")
+    try:
+        return gconfig.from_json(path.read_text())
+    except ValueError as err:
+        raise WorkdirError(f"{path} is not valid JSON ({err}); fix or move it") from err
+
+
 def load_run(workdir: Path):
     """The config, objective and latest state of a finished or running training run."""
-    from genjax import config as gconfig
     from genjax.core.checkpoint import Checkpointer
     from genjax.core.loop import init_state
     from genjax.experiment import build
 
-    saved_path = workdir / "config.json"
-    if not saved_path.exists():
-        raise WorkdirError(f"{workdir} has no config.json: it is not a run folder written by "
-                           "`genjax train` (check the path)")
-    config = gconfig.from_json(saved_path.read_text())
+    config = read_saved_config(workdir)
     experiment = build(config, with_eval=False)
     checkpointer = Checkpointer(workdir / "checkpoints", keep=config.train.keep_checkpoints,
                                 async_save=False)
     try:
         template = init_state(experiment.objective, experiment.train_batches, config.seed)
-        restored = checkpointer.restore_latest(template)
+        restored = checkpointer.restore_latest(template, move_corrupt=False)
     finally:
         checkpointer.close()
     if restored is None:

@@ -19,8 +19,7 @@ import ml_collections
 # Keys a resumed run may change without being refused (how long, how often, where).
 RESUMABLE_KEYS = frozenset({
     "train.steps", "train.log_every", "train.checkpoint_every", "train.sample_every",
-    "train.keep_checkpoints", "train.eval_every", "train.num_samples", "train.steps_per_call",
-    "data.data_dir",
+    "train.keep_checkpoints", "train.eval_every", "train.num_samples", "data.data_dir",
 })
 
 
@@ -56,13 +55,6 @@ def base_config() -> ml_collections.ConfigDict:
     return config
 
 
-def configs_package_dir() -> Path:
-    """The folder holding the named configs (``experiments/configs``)."""
-    import experiments.configs
-
-    return Path(experiments.configs.__file__).parent
-
-
 def list_configs() -> dict[str, str]:
     """Named configs and the first line of each one's docstring."""
     import experiments.configs
@@ -84,14 +76,16 @@ def load_config(name_or_path: str) -> ml_collections.ConfigDict:
       ConfigError: unknown name, missing file, or no ``get_config``.
     """
     path = Path(name_or_path)
-    if name_or_path.endswith(".py") or path.exists():
+    names = list_configs()
+    if name_or_path.endswith(".py") or (path.is_file() and name_or_path not in names):
         if not path.is_file():
             raise ConfigError(f"config file {name_or_path} does not exist")
+        if path.suffix != ".py":
+            raise ConfigError(f"config file {name_or_path} must be a .py file with get_config()")
         spec = importlib.util.spec_from_file_location(f"genjax_user_config_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     else:
-        names = list_configs()
         if name_or_path not in names:
             close = difflib.get_close_matches(name_or_path, list(names), n=3)
             hint = f" Did you mean {', '.join(close)}?" if close else ""

@@ -1,4 +1,4 @@
-"""Small real parts shared by tests: an in-memory data source and a tiny MLP GAN."""
+"""Small real parts shared by tests: a tiny MLP GAN and its data."""
 
 from __future__ import annotations
 
@@ -7,22 +7,6 @@ import numpy as np
 import optax
 
 from genjax.objectives.gan import GAN
-
-
-class ArraySource:
-    """A random-access source over in-memory arrays (the interface of tfds.data_source)."""
-
-    def __init__(self, **arrays: np.ndarray):
-        self.arrays = arrays
-
-    def __len__(self) -> int:
-        return len(next(iter(self.arrays.values())))
-
-    def __getitem__(self, i: int) -> dict[str, np.ndarray]:
-        return {k: v[i] for k, v in self.arrays.items()}
-
-    def __getitems__(self, indices) -> list[dict[str, np.ndarray]]:
-        return [self[i] for i in indices]
 
 
 class MLP(nn.Module):

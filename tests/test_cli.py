@@ -79,7 +79,8 @@ def test_every_command_has_help(capsys):
     (["dcgan_mnist", "--config.train.steps=many"], "expected a value of type int"),
     (["dcgan_mnist", "--config.data.name=mnist_subsett"], "mnist_subset"),
     (["dcgan_mnist", "--config.data.name=toy2d_ring"], "needs image data"),
-    (["dcgan_mnist", "--config.data.image_size=20"], "20"),
+    (["dcgan_mnist", "--config.data.image_size=20"], "larger than the requested size 20"),
+    (["dcgan_mnist", "--config.data.image_size=48"], "4 * 2**"),
 ])
 def test_bad_input_gets_one_clear_error(capsys, tmp_path, argv_tail, expected):
     err = error_of(capsys, ["train", *argv_tail, "--workdir", str(tmp_path / "w")])
@@ -100,6 +101,10 @@ def test_conflicting_config_is_refused_unless_allowed(capsys, tmp_path):
                             "--config.train.steps=3", *TINY, "--config.optim.lr=0.1"])
     assert "optim.lr" in err and "--allow-config-change" in err
     assert json.loads((tmp_path / "config.json").read_text())["optim"]["lr"] == 2e-4
+    # a change that fails to build keeps the saved config in place
+    err = error_of(capsys, ["train", "dcgan_mnist", "--workdir", str(tmp_path), *TINY,
+                            "--config.data.name=nope", "--allow-config-change"])
+    assert json.loads((tmp_path / "config.json").read_text())["optim"]["lr"] == 2e-4
     assert train(tmp_path, 3, "--config.optim.lr=0.1", "--allow-config-change") == 0
     assert list(tmp_path.glob("config.before-*.json")), "the old config is kept"
 
@@ -117,3 +122,17 @@ def test_nan_loss_stops_with_step_and_keeps_checkpoint(capsys, tmp_path):
 def test_sample_from_a_folder_that_is_not_a_run(capsys, tmp_path):
     err = error_of(capsys, ["sample", str(tmp_path), "--out", str(tmp_path / "x.png")])
     assert "not a run folder" in err
+
+
+def test_named_config_wins_over_a_folder_of_the_same_name(tmp_path, monkeypatch):
+    from genjax.config import load_config
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dcgan_mnist").mkdir()  # e.g. --workdir dcgan_mnist
+    assert load_config("dcgan_mnist").family == "dcgan"
+
+
+def test_sample_refuses_a_broken_config_json(capsys, tmp_path):
+    (tmp_path / "config.json").write_text("{not json")
+    err = error_of(capsys, ["sample", str(tmp_path), "--out", str(tmp_path / "x.png")])
+    assert "not valid JSON" in err

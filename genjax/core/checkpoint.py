@@ -53,12 +53,30 @@ class Checkpointer:
         step = int(jax.device_get(state.step))
         if step in self._manager.all_steps():
             return
+        meta = {**meta, "shapes": shape_signature(state)}
         self._manager.save(
             step,
             args=ocp.args.Composite(
-                state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(dict(meta))
+                state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)
             ),
         )
+
+    def check_compatible(self, template: TrainState, step: int) -> None:
+        """Raises CheckpointError if ``step`` holds arrays of other names or shapes.
+
+        Reads only the small JSON item. A readable checkpoint of another model is a user
+        error, not corruption: it is never moved aside.
+        """
+        meta = self._manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore()))
+        saved = meta["meta"].get("shapes")
+        wanted = shape_signature(template)
+        if saved is not None and saved != wanted:
+            diff = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
+            raise CheckpointError(
+                f"checkpoint {self.directory / str(step)} holds a different model than this "
+                f"config (e.g. {', '.join(diff[:3])}). Use the config the run was trained "
+                "with, or a fresh --workdir."
+            )
 
     def restore(self, template: TrainState, step: int) -> tuple[TrainState, dict[str, Any]]:
         """Restores one step, shaped (and sharded) like ``template``."""
@@ -68,25 +86,39 @@ class Checkpointer:
                 state=ocp.args.StandardRestore(template), meta=ocp.args.JsonRestore()
             ),
         )
-        return restored["state"], dict(restored["meta"])
+        meta = dict(restored["meta"])
+        meta.pop("shapes", None)
+        return restored["state"], meta
 
-    def restore_latest(self, template: TrainState) -> tuple[TrainState, dict[str, Any]] | None:
+    def restore_latest(
+        self, template: TrainState, move_corrupt: bool = True
+    ) -> tuple[TrainState, dict[str, Any]] | None:
         """Restores the newest readable checkpoint, or returns None when there is none.
 
-        A checkpoint that fails to load (truncated, corrupt) is moved aside to
-        ``<directory>/../corrupt_checkpoints/`` (never deleted) with a warning, and the
-        previous one is tried.
+        A checkpoint that fails to load (truncated, corrupt) is skipped with a warning and the
+        previous one is tried; with ``move_corrupt`` it is also moved aside to
+        ``<directory>/../corrupt_checkpoints/`` (never deleted), so a resumed run can save
+        that step again.
 
         Raises:
-          CheckpointError: checkpoints exist but none of them can be read.
+          CheckpointError: a checkpoint of a different model, or none readable.
         """
         steps = self.steps()
         failures = []
         for step in reversed(steps):
             try:
+                metadata_ok = True
+                self.check_compatible(template, step)
+            except CheckpointError:
+                raise
+            except Exception:  # unreadable metadata: a damaged folder
+                metadata_ok = False
+            try:
+                if not metadata_ok:
+                    raise CheckpointError("its metadata cannot be read")
                 return self.restore(template, step)
             except Exception as err:  # orbax raises many types for a damaged folder
-                moved = self._move_aside(step)
+                moved = self._move_aside(step) if move_corrupt else "(left in place)"
                 failures.append(f"step {step}: {type(err).__name__}: {err}"[:300])
                 log.warning(
                     "checkpoint at step %d could not be read (%s: %s); moved it to %s and "
@@ -126,3 +158,10 @@ class Checkpointer:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+
+def shape_signature(state: TrainState) -> dict[str, list[int]]:
+    """``{".params['generator']['Dense_0']['kernel']": [2, 16], ...}`` for every array leaf."""
+    leaves = jax.tree_util.tree_flatten_with_path(state)[0]
+    return {jax.tree_util.keystr(path): list(leaf.shape) for path, leaf in leaves}

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 import genjax
@@ -105,6 +106,14 @@ def restore_or_init(
     return restored
 
 
+@jax.jit
+def _all_finite(tree) -> jax.Array:
+    """True when every floating-point leaf of ``tree`` is finite."""
+    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)
+              if jnp.issubdtype(x.dtype, jnp.inexact)]
+    return jnp.all(jnp.stack(leaves)) if leaves else jnp.bool_(True)
+
+
 def _stack(batches: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {k: np.stack([b[k] for b in batches]) for k in batches[0]}
 
@@ -172,23 +181,37 @@ def train(
     Raises:
       NonFiniteLossError: a metric became NaN/Inf; nothing after the last good checkpoint is saved.
     """
-    from genjax.eval.images import save_samples
-
     workdir = Path(workdir)
     keys = run_keys(seed)
     checkpointer = Checkpointer(workdir / "checkpoints", keep=settings.keep_checkpoints)
-    state, meta = restore_or_init(objective, batches, seed, checkpointer)
-    start = int(jax.device_get(state.step))
-    if meta is not None:
-        if meta.get("data_position", start) != start:
-            raise RuntimeError(
-                f"checkpoint at step {start} records data position {meta['data_position']}; "
-                "it was not written by this loop. Use a fresh --workdir."
-            )
-        log.info("resuming from step %d", start)
-    metrics_log = MetricsLog(workdir, enabled=is_main_process)
-    metrics_log.truncate_after(start)
-    progress = Progress(settings.steps, start, enabled=is_main_process)
+    metrics_log = progress = None
+    try:
+        state, meta = restore_or_init(objective, batches, seed, checkpointer)
+        start = int(jax.device_get(state.step))  # also the data position: batch i at step i
+        if meta is not None:
+            log.info("resuming from step %d", start)
+        metrics_log = MetricsLog(workdir, enabled=is_main_process)
+        metrics_log.truncate_after(start)
+        progress = Progress(settings.steps, start, enabled=is_main_process)
+        state = _train_from(objective, batches, workdir, settings, seed, keys, state,
+                            checkpointer, metrics_log, progress, eval_batches,
+                            is_main_process, make_step)
+    finally:
+        checkpointer.close()
+        if progress is not None:
+            progress.close()
+        if metrics_log is not None:
+            metrics_log.close()
+    if is_main_process:
+        plot_losses(metrics_log.path, workdir / "plots" / "losses.png")
+    return state
+
+
+def _train_from(objective, batches, workdir, settings, seed, keys, state, checkpointer,
+                metrics_log, progress, eval_batches, is_main_process, make_step) -> TrainState:
+    """The body of ``train`` from a restored or fresh state (see ``train``)."""
+    from genjax.eval.images import save_samples
+
     step_fns = {1: make_step(objective, steps_per_call=1)}
     k = settings.steps_per_call
     if k > 1:
@@ -196,10 +219,14 @@ def train(
     sample_fn = jax.jit(objective.sample, static_argnums=2)
     eval_fn = jax.jit(objective.eval_metrics)
     pending = _PendingMetrics()
-    last_saved = checkpointer.steps()[-1] if checkpointer.steps() else None
+    saved = checkpointer.steps()
+    last_saved = saved[-1] if saved else None
 
-    def save(state: TrainState, step: int) -> None:
+    def save(state: TrainState) -> None:
         nonlocal last_saved
+        step = int(jax.device_get(state.step))
+        if not bool(_all_finite(state)):  # finite losses can still precede a bad update
+            raise NonFiniteLossError(step, "the parameters or optimizer state", last_saved)
         checkpointer.save(state, {"seed": seed, "data_position": step,
                                   "genjax_version": genjax.__version__})
         last_saved = step
@@ -207,9 +234,10 @@ def train(
     def check_finite() -> None:
         bad = pending.check()
         if bad is not None:
+            metrics_log.write(bad[0], pending.mean_and_clear())  # the interval that diverged
             raise NonFiniteLossError(bad[0], bad[1], last_saved)
 
-    step = start
+    step = int(jax.device_get(state.step))
     t_log, s_log = time.perf_counter(), step
     try:
         while step < settings.steps:
@@ -243,21 +271,16 @@ def train(
                                     settings.num_samples)
                 save_samples(np.asarray(samples), workdir / "samples" / f"step_{step:07d}.png")
             if step % settings.checkpoint_every == 0 or step == settings.steps:
-                save(state, step)
+                save(state)
     except KeyboardInterrupt:
         try:
             if pending.check() is None:
-                save(state, step)
-                log.warning("interrupted at step %d; saved a checkpoint to resume from", step)
+                save(state)
+                log.warning("interrupted at step %d; saved a checkpoint to resume from",
+                            int(state.step))
         except Exception:  # the state may be mid-update; the last periodic checkpoint stands
-            log.warning("interrupted at step %d; resume from the last checkpoint", step)
+            log.warning("interrupted; resume from the last checkpoint (step %s)", last_saved)
         raise
-    finally:
-        checkpointer.close()
-        progress.close()
-        metrics_log.close()
-    if is_main_process:
-        plot_losses(metrics_log.path, workdir / "plots" / "losses.png")
     return state
 
 

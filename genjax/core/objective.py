@@ -6,7 +6,7 @@ evaluation only ever see this protocol, so nothing outside a family branches on 
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import jax
 
@@ -43,8 +43,3 @@ class Objective(Protocol):
     def eval_metrics(self, state: TrainState, batch: Batch, key: jax.Array) -> Metrics:
         """Scalar metrics on a held-out batch."""
         ...
-
-
-def describe(objective: Any) -> str:
-    """A one-line description of an objective for logs."""
-    return type(objective).__name__

@@ -92,8 +92,3 @@ def ema_update(ema: PyTree, params: PyTree, decay: float) -> PyTree:
       The updated average.
     """
     return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, params)
-
-
-def count_params(tree: PyTree) -> int:
-    """Number of scalar entries in a pytree of arrays."""
-    return int(sum(x.size for x in jax.tree.leaves(tree)))

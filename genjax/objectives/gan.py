@@ -185,8 +185,3 @@ class GAN:
             "g_loss": G_LOSSES[self.g_loss](fake_logits),
         }
 
-
-def adam(lr: float, b1: float, b2: float) -> optax.GradientTransformation:
-    """``optax.adam`` with the article's defaults made explicit by the caller."""
-    return optax.adam(lr, b1=b1, b2=b2)
-

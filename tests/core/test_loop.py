@@ -8,14 +8,15 @@ import jax
 import numpy as np
 import pytest
 
-from genjax.core.checkpoint import Checkpointer
+from genjax.core.checkpoint import Checkpointer, CheckpointError
 from genjax.core.loop import LoopSettings, NonFiniteLossError, init_state, train
 from genjax.data import Batches
-from tests.helpers import ArraySource, ring_points, tiny_gan, tree_equal
+from genjax.data.pipeline import ArraySource
+from tests.helpers import MLP, ring_points, tiny_gan, tree_equal
 
 
 def batches(seed=0, batch_size=32):
-    return Batches(ArraySource(point=ring_points()), batch_size, seed)
+    return Batches(ArraySource({"point": ring_points()}), batch_size, seed)
 
 
 def settings(steps, **kw):
@@ -73,7 +74,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     bad = ring_points()
     bad[:] = np.nan
     with pytest.raises(NonFiniteLossError, match=r"step 5.*step 4\)"):
-        train(gan, Batches(ArraySource(point=bad), 32, 0), tmp_path, settings(8), seed=0)
+        train(gan, Batches(ArraySource({"point": bad}), 32, 0), tmp_path, settings(8), seed=0)
     assert saved_steps(tmp_path) == [4]
 
 
@@ -100,3 +101,26 @@ def test_loop_settings_validate():
         LoopSettings(steps=0)
     s = LoopSettings(steps=100, log_every=30, checkpoint_every=50, sample_every=0)
     assert [s.next_boundary(x) for x in (0, 30, 50, 90)] == [30, 50, 60, 100]
+
+
+def test_non_finite_update_is_never_saved(tmp_path):
+    """Step 1's losses are finite, but its G update (lr=inf) is not: nothing may be saved."""
+    import dataclasses
+
+    import optax
+
+    gan = dataclasses.replace(tiny_gan(), g_optimizer=optax.adam(float("inf")))
+    with pytest.raises(NonFiniteLossError, match="step 1.*no checkpoint"):
+        train(gan, batches(), tmp_path, settings(4, checkpoint_every=1, log_every=1), seed=0)
+    assert saved_steps(tmp_path) == []
+
+
+def test_checkpoint_of_another_model_is_refused_and_kept(tmp_path):
+    import dataclasses
+
+    train(tiny_gan(), batches(), tmp_path, settings(2), seed=0)
+    wider = dataclasses.replace(tiny_gan(), generator=MLP((32,), 2))
+    with pytest.raises(CheckpointError, match="different model"):
+        train(wider, batches(), tmp_path, settings(4), seed=0)
+    assert saved_steps(tmp_path) == [2]
+    assert not (tmp_path / "corrupt_checkpoints").exists()

@@ -10,13 +10,18 @@ from tests.helpers import ring_points, tiny_gan, tree_equal
 def test_step_counts_and_uses_fold_in_key():
     gan = tiny_gan()
     batch = {"point": ring_points(32)}
-    state = gan.init(jax.random.PRNGKey(0), batch)
+    state = gan.init(jax.random.PRNGKey(0), batch).replace(step=jax.numpy.int32(5))
     base = jax.random.PRNGKey(7)
-    stepped, _ = make_train_step(gan, donate=False)(state, batch, base)
-    assert int(stepped.step) == 1
-    # the same computation by hand, with the documented key
-    expected, _ = jax.jit(gan.train_step)(state, batch, step_key(base, state.step))
+    step = make_train_step(gan, donate=False)
+    stepped, _ = step(state, batch, base)
+    assert int(stepped.step) == 6
+    # the same computation by hand, with the documented key fold_in(base, 5)
+    expected, _ = jax.jit(gan.train_step)(state, batch, jax.random.fold_in(base, 5))
     assert tree_equal(stepped.params, expected.params)
+    # a different step number draws different noise
+    other, _ = step(state.replace(step=jax.numpy.int32(6)), batch, base)
+    assert not tree_equal(other.params, stepped.params)
+    assert step_key(base, 3).shape == base.shape
 
 
 def test_k_steps_per_call_equal_k_single_calls():

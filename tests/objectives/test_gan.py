@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from genjax.objectives import gan as G
@@ -31,7 +32,7 @@ def test_losses_stay_finite_where_sigmoid_saturates():
     for value in (G.d_loss_from_logits(big, -big), G.g_loss_non_saturating(big),
                   G.g_loss_minimax(big)):
         assert np.isfinite(value)
-    grad = jax.grad(lambda l: G.g_loss_non_saturating(l))(jnp.array([-200.0]))
+    grad = jax.grad(G.g_loss_non_saturating)(jnp.array([-200.0]))
     assert np.isfinite(grad).all() and grad[0] < 0  # strong push where D rejects the fake
 
 
@@ -41,25 +42,47 @@ def test_unknown_g_loss_is_refused():
 
 
 def test_discriminator_step_lowers_its_own_loss():
-    gan = tiny_gan(lr=1e-2)
+    """The D update inside train_step descends D's loss on the batch it saw."""
+    gan = tiny_gan(lr=1e-3)
     batch = {"point": ring_points(64)}
     state = gan.init(jax.random.PRNGKey(0), batch)
     key = jax.random.PRNGKey(1)
-    fake = gan.sample(state, key, 64)
-
-    def d_loss(dp):
-        variables = lambda: {"params": dp, **state.model_state["discriminator"]}  # noqa: E731
-        real_l = gan.discriminator.apply(variables(), batch["point"], train=False)
-        fake_l = gan.discriminator.apply(variables(), fake, train=False)
-        return G.d_loss_from_logits(real_l, fake_l)
-
-    before = d_loss(state.params["discriminator"])
-    grads = jax.grad(d_loss)(state.params["discriminator"])
-    stepped = jax.tree.map(lambda p, g: p - 0.05 * g, state.params["discriminator"], grads)
-    assert d_loss(stepped) < before
     new_state, metrics = jax.jit(gan.train_step)(state, batch, key)
     assert set(metrics) == {"d_loss", "g_loss", "d_real", "d_fake"}
     assert int(new_state.step) == 0  # the step counter is the loop's business
+    # the fake batch the D update used: G in train mode on the first half of the key split
+    z = jax.random.normal(jax.random.split(key)[0], (64, gan.latent_dim))
+    g_vars = {"params": state.params["generator"], **state.model_state["generator"]}
+    fake, _ = gan.generator.apply(g_vars, z, train=True, mutable=["batch_stats"])
+
+    def d_loss(dp):
+        d_vars = {"params": dp, **state.model_state["discriminator"]}
+        real_l, _ = gan.discriminator.apply(d_vars, batch["point"], train=True,
+                                            mutable=["batch_stats"])
+        fake_l, _ = gan.discriminator.apply(d_vars, fake, train=True, mutable=["batch_stats"])
+        return G.d_loss_from_logits(real_l, fake_l)
+
+    before = d_loss(state.params["discriminator"])
+    np.testing.assert_allclose(before, metrics["d_loss"], rtol=1e-5)
+    assert d_loss(new_state.params["discriminator"]) < before
+
+
+def test_dcgan_discriminator_loss_depends_on_the_real_batch():
+    """The article fed noise to D as 'real' data; ours must read the real batch."""
+    from genjax.nn.dcgan import Discriminator, Generator
+
+    gan = G.GAN(Generator(features=(16, 8, 4), channels=1), Discriminator(features=(4, 8, 16)),
+                latent_dim=8, g_optimizer=optax.adam(2e-4, b1=0.5),
+                d_optimizer=optax.adam(2e-4, b1=0.5))
+    rng = np.random.default_rng(0)
+    digits = {"image": rng.uniform(-1, 1, (8, 32, 32, 1)).astype(np.float32)}
+    blank = {"image": -np.ones((8, 32, 32, 1), np.float32)}
+    state = gan.init(jax.random.PRNGKey(0), digits)
+    step = jax.jit(gan.train_step)
+    key = jax.random.PRNGKey(3)
+    (_, m1), (_, m2) = step(state, digits, key), step(state, blank, key)
+    assert abs(float(m1["d_loss"]) - float(m2["d_loss"])) > 1e-4
+    assert float(m1["d_real"]) != float(m2["d_real"])
 
 
 def test_ema_params_track_generator():
