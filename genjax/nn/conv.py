@@ -325,6 +325,40 @@ def _conv_bwd(strides, padding, precision, res, g):
 conv.defvjp(_conv_fwd, _conv_bwd)
 
 
+def _apply_conv2d(module: nn.Module, inputs: Array, op, padding_of) -> Array:
+    """The shared body of :class:`Conv` and :class:`ConvTranspose`.
+
+    Declares ``kernel`` ``(kh, kw, in, out)`` and optional ``bias`` on ``module``, flattens
+    extra leading batch dimensions, promotes dtypes and applies
+    ``op(x, kernel, strides, padding, precision)``.
+
+    Args:
+      module: the calling module (inside its compact ``__call__``).
+      inputs: ``(..., H, W, C)``.
+      op: :func:`conv` or :func:`conv_transpose`.
+      padding_of: ``(x, kernel_size, strides) -> padding`` for ``op``.
+
+    Returns:
+      ``(..., H', W', features)``.
+    """
+    kernel_size = tuple(module.kernel_size)
+    if len(kernel_size) != 2:
+        raise ValueError(f"{type(module).__name__} is 2D; got kernel_size={module.kernel_size}")
+    strides = tuple(module.strides) if module.strides is not None else (1, 1)
+    batch_shape = inputs.shape[:-3]
+    x = inputs.reshape((-1,) + inputs.shape[-3:])
+    padding = padding_of(x, kernel_size, strides)
+    kernel = module.param("kernel", module.kernel_init,
+                          kernel_size + (x.shape[-1], module.features), module.param_dtype)
+    bias = (module.param("bias", module.bias_init, (module.features,), module.param_dtype)
+            if module.use_bias else None)
+    x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias, dtype=module.dtype)
+    y = op(x, kernel, strides, padding, module.precision)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(batch_shape + y.shape[1:])
+
+
 class ConvTranspose(nn.Module):
     """Drop-in for ``flax.linen.ConvTranspose`` (2D, NHWC) with fast gradients.
 
@@ -370,28 +404,9 @@ class ConvTranspose(nn.Module):
         Returns:
           ``(..., H', W', features)`` with ``H' = (H-1)*s + 1 + lo + hi - k + 1``.
         """
-        kernel_size = tuple(self.kernel_size)
-        if len(kernel_size) != 2:
-            raise ValueError(f"ConvTranspose is 2D; got kernel_size={self.kernel_size}")
-        strides = tuple(self.strides) if self.strides is not None else (1, 1)
-        padding = resolve_padding(self.padding, kernel_size, strides)
-        batch_shape = inputs.shape[:-3]
-        x = inputs.reshape((-1,) + inputs.shape[-3:])
-
-        kernel = self.param(
-            "kernel", self.kernel_init, kernel_size + (x.shape[-1], self.features),
-            self.param_dtype,
-        )
-        bias = (
-            self.param("bias", self.bias_init, (self.features,), self.param_dtype)
-            if self.use_bias
-            else None
-        )
-        x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias, dtype=self.dtype)
-        y = conv_transpose(x, kernel, strides, padding, self.precision)
-        if bias is not None:
-            y = y + bias
-        return y.reshape(batch_shape + y.shape[1:])
+        return _apply_conv2d(
+            self, inputs, conv_transpose,
+            lambda x, kernel_size, strides: resolve_padding(self.padding, kernel_size, strides))
 
 
 class Conv(nn.Module):
@@ -438,33 +453,17 @@ class Conv(nn.Module):
         Returns:
           ``(..., H', W', features)``.
         """
-        kernel_size = tuple(self.kernel_size)
-        if len(kernel_size) != 2:
-            raise ValueError(f"Conv is 2D; got kernel_size={self.kernel_size}")
-        strides = tuple(self.strides) if self.strides is not None else (1, 1)
-        batch_shape = inputs.shape[:-3]
-        x = inputs.reshape((-1,) + inputs.shape[-3:])
+        return _apply_conv2d(self, inputs, conv, self._input_padding)
+
+    def _input_padding(self, x: Array, kernel_size: tuple[int, int],
+                       strides: tuple[int, int]) -> tuple[tuple[int, int], ...]:
+        """Explicit ``(low, high)`` input padding pairs for ``lax`` convolutions."""
         if isinstance(self.padding, str):
             if self.padding.upper() not in ("SAME", "VALID"):
                 raise ValueError(f"padding {self.padding!r} is not supported")
-            padding = tuple(lax.padtype_to_pads(x.shape[1:3], kernel_size, strides,
-                                                self.padding.upper()))
-        elif isinstance(self.padding, int):
-            padding = ((self.padding, self.padding),) * 2
-        else:
-            padding = tuple((p, p) if isinstance(p, int) else (int(p[0]), int(p[1]))
-                            for p in self.padding)
-        kernel = self.param(
-            "kernel", self.kernel_init, kernel_size + (x.shape[-1], self.features),
-            self.param_dtype,
-        )
-        bias = (
-            self.param("bias", self.bias_init, (self.features,), self.param_dtype)
-            if self.use_bias
-            else None
-        )
-        x, kernel, bias = nn.dtypes.promote_dtype(x, kernel, bias, dtype=self.dtype)
-        y = conv(x, kernel, strides, padding, self.precision)
-        if bias is not None:
-            y = y + bias
-        return y.reshape(batch_shape + y.shape[1:])
+            return tuple(lax.padtype_to_pads(x.shape[1:3], kernel_size, strides,
+                                             self.padding.upper()))
+        if isinstance(self.padding, int):
+            return ((self.padding, self.padding),) * 2
+        return tuple((p, p) if isinstance(p, int) else (int(p[0]), int(p[1]))
+                     for p in self.padding)
