@@ -190,8 +190,7 @@ def train(
         start = int(jax.device_get(state.step))  # also the data position: batch i at step i
         if meta is not None:
             log.info("resuming from step %d", start)
-        metrics_log = MetricsLog(workdir, enabled=is_main_process)
-        metrics_log.truncate_after(start)
+        metrics_log = MetricsLog(workdir, enabled=is_main_process, resume_step=start)
         progress = Progress(settings.steps, start, enabled=is_main_process)
         state = _train_from(objective, batches, workdir, settings, seed, keys, state,
                             checkpointer, metrics_log, progress, eval_batches,

@@ -19,16 +19,20 @@ class MetricsLog:
     Args:
       workdir: the run folder.
       enabled: False on processes that must not write (non-zero hosts).
+      resume_step: the step a resumed run restarts from: later records (written after the
+        last checkpoint by the interrupted run) are dropped from both logs.
     """
 
-    def __init__(self, workdir: str | Path, enabled: bool = True):
+    def __init__(self, workdir: str | Path, enabled: bool = True, resume_step: int = 0):
         self.path = Path(workdir) / "metrics.jsonl"
         self.enabled = enabled
         self._tb = None
         if enabled:
             from tensorboardX import SummaryWriter
 
-            self._tb = SummaryWriter(str(Path(workdir) / "tensorboard"), flush_secs=10)
+            self._tb = SummaryWriter(str(Path(workdir) / "tensorboard"), flush_secs=10,
+                                     purge_step=resume_step or None)
+            self._truncate_after(resume_step)
 
     def write(self, step: int, metrics: dict[str, float]) -> None:
         """Records the metrics of one step."""
@@ -41,9 +45,9 @@ class MetricsLog:
             if isinstance(value, int | float) and math.isfinite(value):
                 self._tb.add_scalar(name, value, int(step))
 
-    def truncate_after(self, step: int) -> None:
+    def _truncate_after(self, step: int) -> None:
         """Drops records past ``step`` (a resumed run rewrites them), keeping the earlier ones."""
-        if not self.enabled or not self.path.exists():
+        if not self.path.exists():
             return
         kept = [r for r in read_metrics(self.path) if r["step"] <= step]
         self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
