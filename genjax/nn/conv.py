@@ -359,7 +359,22 @@ def _apply_conv2d(module: nn.Module, inputs: Array, op, padding_of) -> Array:
     return y.reshape(batch_shape + y.shape[1:])
 
 
-class ConvTranspose(nn.Module):
+class _Conv2D(nn.Module):
+    """The fields :class:`Conv` and :class:`ConvTranspose` share (see each for ``padding``)."""
+
+    features: int
+    kernel_size: tuple[int, int]
+    strides: tuple[int, int] = (1, 1)
+    padding: Padding = "SAME"
+    use_bias: bool = True
+    kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
+    bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
+    dtype: Any = None
+    param_dtype: Any = jnp.float32
+    precision: Any = None
+
+
+class ConvTranspose(_Conv2D):
     """Drop-in for ``flax.linen.ConvTranspose`` (2D, NHWC) with fast gradients.
 
     Same parameters (``kernel`` ``(kh, kw, in, out)``, ``bias`` ``(out,)``),
@@ -382,17 +397,6 @@ class ConvTranspose(nn.Module):
       precision: ``lax.Precision`` for the convolutions.
     """
 
-    features: int
-    kernel_size: tuple[int, int]
-    strides: tuple[int, int] = (1, 1)
-    padding: Padding = "SAME"
-    use_bias: bool = True
-    kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
-    bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
-    dtype: Any = None
-    param_dtype: Any = jnp.float32
-    precision: Any = None
-
     @nn.compact
     def __call__(self, inputs: Array) -> Array:
         """Applies the transposed convolution.
@@ -409,7 +413,7 @@ class ConvTranspose(nn.Module):
             lambda x, kernel_size, strides: resolve_padding(self.padding, kernel_size, strides))
 
 
-class Conv(nn.Module):
+class Conv(_Conv2D):
     """Drop-in for 2D ``flax.linen.Conv`` (NHWC) with a sub-pixel input gradient.
 
     Same parameters (``kernel`` ``(kh, kw, in, out)``, ``bias`` ``(out,)``) and
@@ -430,17 +434,6 @@ class Conv(nn.Module):
       param_dtype: parameter dtype.
       precision: ``lax.Precision`` for the convolutions.
     """
-
-    features: int
-    kernel_size: tuple[int, int]
-    strides: tuple[int, int] = (1, 1)
-    padding: Padding = "SAME"
-    use_bias: bool = True
-    kernel_init: nn.initializers.Initializer = nn.initializers.lecun_normal()
-    bias_init: nn.initializers.Initializer = nn.initializers.zeros_init()
-    dtype: Any = None
-    param_dtype: Any = jnp.float32
-    precision: Any = None
 
     @nn.compact
     def __call__(self, inputs: Array) -> Array:
