@@ -44,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True,
                         help="output file: .png (a grid or scatter plot) or .npz (uint8 NHWC "
                              "'images', or float32 (N, 2) 'points' for 2D data)")
+    options = sample.add_argument_group(
+        "sampler options (only for families whose sampler takes them)")
+    options.add_argument("--label", type=int, help="class to sample (class-conditional models)")
+    options.add_argument("--sampler", help="sampling algorithm, e.g. ddpm or ddim (diffusion)")
+    options.add_argument("--steps", type=int, help="number of sampling steps (diffusion)")
+    options.add_argument("--guidance", type=float,
+                         help="classifier-free guidance scale (conditional diffusion)")
 
     sub.add_parser("configs", help="list the named configs with a one-line summary")
     return parser
@@ -176,6 +183,24 @@ def load_run(workdir: Path):
     return config, experiment, restored[0]
 
 
+SAMPLE_OPTIONS = ("label", "sampler", "steps", "guidance")
+
+
+def _sample_options(args: argparse.Namespace, objective, family: str) -> dict:
+    """The sampler options given on the command line, checked against what the family takes."""
+    from genjax.core.objective import sample_options
+
+    given = {name: getattr(args, name) for name in SAMPLE_OPTIONS
+             if getattr(args, name) is not None}
+    takes = sample_options(objective)
+    unknown = [name for name in given if name not in takes]
+    if unknown:
+        raise WorkdirError(
+            f"family {family!r} does not take --{', --'.join(unknown)}; its sampler takes "
+            + (", ".join(f"--{t}" for t in takes if t in SAMPLE_OPTIONS) or "no options"))
+    return given
+
+
 def cmd_sample(args: argparse.Namespace) -> None:
     import jax
     import numpy as np
@@ -188,8 +213,10 @@ def cmd_sample(args: argparse.Namespace) -> None:
     out = Path(args.out)
     if out.suffix not in (".png", ".npz"):
         raise WorkdirError(f"--out must end in .png or .npz, got {out.name}")
-    _, experiment, state = load_run(Path(args.workdir))
-    samples = draw_samples(experiment.objective, state, jax.random.PRNGKey(args.seed), args.num)
+    config, experiment, state = load_run(Path(args.workdir))
+    options = _sample_options(args, experiment.objective, config.family)
+    samples = draw_samples(experiment.objective, state, jax.random.PRNGKey(args.seed), args.num,
+                           options=options)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".png":
         save_samples(samples, out)

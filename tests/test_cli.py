@@ -136,3 +136,10 @@ def test_sample_refuses_a_broken_config_json(capsys, tmp_path):
     (tmp_path / "config.json").write_text("{not json")
     err = error_of(capsys, ["sample", str(tmp_path), "--out", str(tmp_path / "x.png")])
     assert "not valid JSON" in err
+
+
+def test_sampler_option_the_family_does_not_take(capsys, runs, tmp_path):
+    err = error_of(capsys, ["sample", str(runs / "a"), "--label", "3",
+                            "--out", str(tmp_path / "x.png")])
+    assert "'dcgan' does not take --label" in err and "no options" in err
+    assert not (tmp_path / "x.png").exists()

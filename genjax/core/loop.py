@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 INIT_STREAM, TRAIN_STREAM, SAMPLE_STREAM, EVAL_STREAM = 0, 1, 2, 3
 
 
+RECON_COLUMNS = 8  # inputs shown in a reconstruction grid
+
+
 class NonFiniteLossError(FloatingPointError):
     """A metric became NaN or Inf; the run stopped before saving the bad state."""
 
@@ -162,7 +165,8 @@ def train(
     """Trains ``objective`` to ``settings.steps``, resuming from ``workdir`` if it has checkpoints.
 
     Writes ``checkpoints/``, ``metrics.jsonl``, ``tensorboard/``, ``samples/step_XXXXXXX.png``
-    and ``plots/losses.png`` into ``workdir``. Step ``i`` uses batch ``i`` of ``batches`` and
+    (and ``samples/recon_step_XXXXXXX.png`` for an objective with ``reconstruct``) and
+    ``plots/losses.png`` into ``workdir``. Step ``i`` uses batch ``i`` of ``batches`` and
     key ``fold_in(train_key, i)``, so a resumed run continues exactly as if never stopped.
 
     Args:
@@ -209,7 +213,7 @@ def train(
 def _train_from(objective, batches, workdir, settings, seed, keys, state, checkpointer,
                 metrics_log, progress, eval_batches, is_main_process, make_step) -> TrainState:
     """The body of ``train`` from a restored or fresh state (see ``train``)."""
-    from genjax.eval.images import save_samples
+    from genjax.eval.images import save_reconstructions, save_samples
 
     step_fns = {1: make_step(objective, steps_per_call=1)}
     k = settings.steps_per_call
@@ -217,6 +221,8 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
         step_fns[k] = make_step(objective, steps_per_call=k)
     sample_fn = jax.jit(objective.sample, static_argnums=2)
     eval_fn = jax.jit(objective.eval_metrics)
+    recon_fn = jax.jit(objective.reconstruct) if hasattr(objective, "reconstruct") else None
+    recon_batches = eval_batches if eval_batches is not None else batches
     pending = _PendingMetrics()
     saved = checkpointer.steps()
     last_saved = saved[-1] if saved else None
@@ -269,6 +275,12 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
                 samples = sample_fn(state, jax.random.fold_in(keys["sample"], step),
                                     settings.num_samples)
                 save_samples(np.asarray(samples), workdir / "samples" / f"step_{step:07d}.png")
+                if recon_fn is not None:
+                    inputs = recon_batches.batch(0)
+                    inputs = {k: v[:RECON_COLUMNS] for k, v in inputs.items()}
+                    recon = recon_fn(state, inputs, jax.random.fold_in(keys["sample"], step))
+                    save_reconstructions(inputs[objective.data_key], np.asarray(recon),
+                                         workdir / "samples" / f"recon_step_{step:07d}.png")
             if step % settings.checkpoint_every == 0 or step == settings.steps:
                 save(state)
     except KeyboardInterrupt:

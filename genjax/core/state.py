@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from genjax.core.parallel import pmean
+
 PyTree = Any
 
 
@@ -63,7 +65,8 @@ class TrainState:
 
 
 def apply_updates(
-    tx: optax.GradientTransformation, grads: PyTree, opt_state: PyTree, params: PyTree
+    tx: optax.GradientTransformation, grads: PyTree, opt_state: PyTree, params: PyTree,
+    axis_name: str | None = None,
 ) -> tuple[PyTree, PyTree]:
     """One optimizer update.
 
@@ -72,10 +75,13 @@ def apply_updates(
       grads: gradients, shaped like ``params``.
       opt_state: the transformation's state.
       params: current parameters.
+      axis_name: under ``jax.pmap``, the device axis: gradients are averaged over it first
+        (see ``genjax.core.parallel``). None on one device or under sharded jit.
 
     Returns:
       ``(new_params, new_opt_state)``.
     """
+    grads = pmean(grads, axis_name)
     updates, opt_state = tx.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state
 

@@ -101,6 +101,26 @@ def save_points_plot(
     return path
 
 
+def save_reconstructions(inputs: np.ndarray, reconstructions: np.ndarray,
+                         path: str | Path) -> Path:
+    """Writes a two-row PNG grid: inputs on top, their reconstructions below.
+
+    Args:
+      inputs: (N, H, W, C) in [-1, 1].
+      reconstructions: the same shape, in [-1, 1].
+      path: the .png file to write.
+
+    Returns:
+      The path written.
+    """
+    inputs, reconstructions = np.asarray(inputs), np.asarray(reconstructions)
+    if inputs.shape != reconstructions.shape:
+        raise ValueError(f"inputs {inputs.shape} and reconstructions {reconstructions.shape} "
+                         "must have the same shape")
+    return save_image_grid(np.concatenate([inputs, reconstructions]), path,
+                           columns=len(inputs))
+
+
 def save_samples(samples: np.ndarray, path: str | Path) -> Path:
     """Writes samples as a PNG: an image grid for NHWC arrays, a scatter plot for (N, 2) points."""
     samples = np.asarray(samples)

@@ -15,3 +15,17 @@ def test_kl_from_uniform_closed_forms():
     assert np.isclose(kl_from_uniform(np.eye(10)[3]), np.log(10))  # one class: log K
     p = np.array([0.5, 0.5, 0.0, 0.0])
     assert np.isclose(kl_from_uniform(p), np.log(2))  # half the classes: log 2
+
+
+def test_reconstruction_grid_puts_inputs_above_reconstructions(tmp_path):
+    from PIL import Image
+
+    from genjax.eval.images import save_reconstructions
+
+    inputs = -np.ones((3, 4, 4, 1), np.float32)
+    recon = np.ones((3, 4, 4, 1), np.float32)
+    path = save_reconstructions(inputs, recon, tmp_path / "r.png")
+    grid = np.asarray(Image.open(path))
+    height = grid.shape[0]
+    assert grid.shape[1] > grid.shape[0]  # one row of 3 over one row of 3
+    assert grid[: height // 2].max() == 0 and grid[height // 2:].max() == 255
