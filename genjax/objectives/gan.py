@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from genjax.core.parallel import batch_random
 from genjax.core.state import TrainState, apply_updates, ema_update
 
 
@@ -68,6 +69,8 @@ class GAN:
       g_loss: ``"non_saturating"`` (default) or ``"minimax"``.
       ema_decay: if set, keep an EMA of the generator's parameters and sample from it.
       data_key: the batch field holding real data (``"image"`` or ``"point"``).
+      axis_name: the ``jax.pmap`` device axis when the step runs under pmap (gradients
+        averaged, latents drawn as on one device; give the modules' BatchNorm the same name).
     """
 
     generator: nn.Module
@@ -78,14 +81,15 @@ class GAN:
     g_loss: str = "non_saturating"
     ema_decay: float | None = None
     data_key: str = "image"
+    axis_name: str | None = None
 
     def __post_init__(self):
         if self.g_loss not in G_LOSSES:
             raise ValueError(f"unknown g_loss {self.g_loss!r}; choose one of {sorted(G_LOSSES)}")
 
     # -- helpers -------------------------------------------------------------------------
-    def _latents(self, key: jax.Array, n: int) -> jax.Array:
-        return jax.random.normal(key, (n, self.latent_dim), jnp.float32)
+    def _latents(self, key: jax.Array, n: int, axis_name: str | None = None) -> jax.Array:
+        return batch_random(jax.random.normal, key, (n, self.latent_dim), axis_name)
 
     def _apply(self, module: nn.Module, params, model_state, x, train: bool):
         """Runs a module; in train mode returns its updated batch statistics too."""
@@ -125,7 +129,8 @@ class GAN:
         gs, ds = state.model_state["generator"], state.model_state["discriminator"]
 
         # Discriminator: real and fake in separate passes (separate BatchNorm statistics).
-        fake, gs = self._apply(self.generator, gp, gs, self._latents(kd, n), train=True)
+        fake, gs = self._apply(self.generator, gp, gs, self._latents(kd, n, self.axis_name),
+                                 train=True)
         fake = jax.lax.stop_gradient(fake)
 
         def d_objective(dp):
@@ -136,10 +141,11 @@ class GAN:
 
         (d_loss, (ds, real_logits, fake_logits)), d_grads = jax.value_and_grad(
             d_objective, has_aux=True)(dp)
-        dp, d_opt = apply_updates(self.d_optimizer, d_grads, state.opt_state["discriminator"], dp)
+        dp, d_opt = apply_updates(self.d_optimizer, d_grads, state.opt_state["discriminator"], dp,
+                                 self.axis_name)
 
         # Generator: fresh noise, through the updated discriminator.
-        z = self._latents(kg, n)
+        z = self._latents(kg, n, self.axis_name)
 
         def g_objective(gp):
             fake, gs1 = self._apply(self.generator, gp, gs, z, train=True)
@@ -147,7 +153,8 @@ class GAN:
             return G_LOSSES[self.g_loss](logits), (gs1, ds1)
 
         (g_loss, (gs, ds)), g_grads = jax.value_and_grad(g_objective, has_aux=True)(gp)
-        gp, g_opt = apply_updates(self.g_optimizer, g_grads, state.opt_state["generator"], gp)
+        gp, g_opt = apply_updates(self.g_optimizer, g_grads, state.opt_state["generator"], gp,
+                                 self.axis_name)
 
         ema = state.ema_params
         if self.ema_decay is not None:
