@@ -23,6 +23,10 @@ RESUMABLE_KEYS = frozenset({
 })
 
 
+# ``eval.*`` keys only change what ``genjax eval`` measures, never the trained model.
+EVAL_PREFIX = "eval."
+
+
 class ConfigError(ValueError):
     """A config name, key or value that cannot be used; the message says the fix."""
 
@@ -31,7 +35,9 @@ def base_config() -> ml_collections.ConfigDict:
     """The keys every config has, with neutral defaults.
 
     Returns:
-      A ConfigDict with ``seed``, ``family``, ``data.*`` and ``train.*``.
+      A ConfigDict with ``seed``, ``family``, ``data.*``, ``train.*`` and ``eval.*`` (what
+      ``genjax eval`` measures; a family's config may add keys there, e.g. ``eval.iwae_k``,
+      and ``genjax eval DIR --config.eval.KEY=VALUE`` may change them after training).
     """
     config = ml_collections.ConfigDict()
     config.seed = 0
@@ -51,6 +57,13 @@ def base_config() -> ml_collections.ConfigDict:
         "steps_per_call": 1,
         "eval_every": 0,
         "num_samples": 64,
+    })
+    config.eval = ml_collections.ConfigDict({
+        "num_samples": 10_000,  # generated samples compared with the test split
+        "metrics": "auto",  # comma list of fid,kid,is,pr,dc,modes; auto: what the data allows
+        "batch_size": 250,  # samples / feature-network inputs per device call
+        "inception_weights": "",  # pt_inception-2015-12-05-6726825d.pth; "" -> env or none
+        "classifier_dir": "",  # domain feature network run folder; "" -> trained and cached
     })
     return config
 
@@ -200,7 +213,7 @@ def config_conflicts(saved: ml_collections.ConfigDict, new: ml_collections.Confi
     b = flatten(json.loads(to_json(new)))
     lines = []
     for key in sorted(set(a) | set(b)):
-        if key in RESUMABLE_KEYS:
+        if key in RESUMABLE_KEYS or key.startswith(EVAL_PREFIX):
             continue
         if a.get(key, "<absent>") != b.get(key, "<absent>"):
             lines.append(f"{key}: {a.get(key, '<absent>')!r} -> {b.get(key, '<absent>')!r}")
