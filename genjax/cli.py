@@ -9,6 +9,10 @@ import os
 import sys
 from pathlib import Path
 
+from genjax.runs import WorkdirError, load_run, read_saved_config
+
+__all__ = ["WorkdirError", "load_run", "main", "read_saved_config"]
+
 EPILOG_TRAIN = """\
 examples:
   genjax train dcgan_mnist --workdir runs/dcgan
@@ -17,10 +21,6 @@ examples:
 
 Re-running on a workdir with checkpoints resumes from the latest one.
 """
-
-
-class WorkdirError(RuntimeError):
-    """The workdir cannot be used; the message says the fix."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -147,40 +147,6 @@ def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
           config.seed, eval_batches=experiment.eval_batches)
     print(f"genjax: done; samples in {workdir / 'samples'}, metrics in "
           f"{workdir / 'metrics.jsonl'}", flush=True)
-
-
-def read_saved_config(workdir: Path):
-    """The resolved config a run saved in ``workdir/config.json``."""
-    from genjax import config as gconfig
-
-    path = workdir / "config.json"
-    if not path.exists():
-        raise WorkdirError(f"{workdir} has no config.json: it is not a run folder written by "
-                           "`genjax train` (check the path)")
-    try:
-        return gconfig.from_json(path.read_text())
-    except ValueError as err:
-        raise WorkdirError(f"{path} is not valid JSON ({err}); fix or move it") from err
-
-
-def load_run(workdir: Path):
-    """The config, objective and latest state of a finished or running training run."""
-    from genjax.core.checkpoint import Checkpointer
-    from genjax.core.loop import init_state
-    from genjax.experiment import build
-
-    config = read_saved_config(workdir)
-    experiment = build(config, with_eval=False)
-    checkpointer = Checkpointer(workdir / "checkpoints", keep=config.train.keep_checkpoints,
-                                async_save=False)
-    try:
-        template = init_state(experiment.objective, experiment.train_batches, config.seed)
-        restored = checkpointer.restore_latest(template, move_corrupt=False)
-    finally:
-        checkpointer.close()
-    if restored is None:
-        raise WorkdirError(f"{workdir / 'checkpoints'} holds no checkpoint yet; train first")
-    return config, experiment, restored[0]
 
 
 SAMPLE_OPTIONS = ("label", "sampler", "steps", "guidance")
