@@ -1,9 +1,10 @@
-"""``genjax train | sample | configs``: a thin command line over the library."""
+"""``genjax train | sample | eval | fid | configs``: a thin command line over the library."""
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import logging
 import os
 import sys
@@ -12,6 +13,24 @@ from pathlib import Path
 from genjax.runs import WorkdirError, load_run, read_saved_config
 
 __all__ = ["WorkdirError", "load_run", "main", "read_saved_config"]
+
+INCEPTION_ENV = "GENJAX_INCEPTION_WEIGHTS"
+
+EPILOG_EVAL = """\
+examples:
+  genjax eval runs/dcgan
+  genjax eval runs/vae --num-samples 2000 --config.eval.iwae_k=100
+  genjax eval runs/dcgan --metrics fid,kid --config.eval.inception_weights=PATH.pth
+
+MNIST-like data is judged by a digit classifier that genjax trains once on the run's dataset
+(cached in ~/.cache/genjax/classifiers); other images need the InceptionV3 FID weights.
+"""
+
+EPILOG_FID = """\
+examples:
+  genjax fid samples_a/ samples_b/ --inception-weights pt_inception-2015-12-05-6726825d.pth
+  genjax fid a.npz b.npz --network domain --classifier runs/classifier
+"""
 
 EPILOG_TRAIN = """\
 examples:
@@ -51,6 +70,34 @@ def _parser() -> argparse.ArgumentParser:
     options.add_argument("--steps", type=int, help="number of sampling steps (diffusion)")
     options.add_argument("--guidance", type=float,
                          help="classifier-free guidance scale (conditional diffusion)")
+
+    evaluate = sub.add_parser(
+        "eval", help="evaluate a run's latest checkpoint on the test split; writes eval.json",
+        epilog=EPILOG_EVAL, formatter_class=argparse.RawDescriptionHelpFormatter)
+    evaluate.add_argument("workdir", help="a run folder written by `genjax train`")
+    evaluate.add_argument("--num-samples", type=int,
+                          help="generated samples to compare (default eval.num_samples: 10000)")
+    evaluate.add_argument("--metrics",
+                          help="comma list of fid,kid,is,pr,dc (images) or modes (2D data); "
+                               "'auto' (default) takes what the data allows, 'none' only the "
+                               "held-out numbers")
+    evaluate.add_argument("--seed", type=int, default=0, help="evaluation seed (default 0)")
+    evaluate.add_argument("--out", help="JSON file to write (default WORKDIR/eval.json)")
+
+    fid = sub.add_parser(
+        "fid", help="FID between two folders of images or two .npz files (like pytorch-fid)",
+        epilog=EPILOG_FID, formatter_class=argparse.RawDescriptionHelpFormatter)
+    fid.add_argument("path_a", help="a folder of .png/.jpg images, or an .npz with 'images' "
+                                    "(uint8 NHWC) or precomputed 'mu' and 'sigma'")
+    fid.add_argument("path_b", help="the same, for the second set")
+    fid.add_argument("--network", choices=("inception", "domain"), default="inception",
+                     help="feature network: InceptionV3 pool3 (needs its weights) or a "
+                          "trained digit classifier run (--classifier)")
+    fid.add_argument("--inception-weights",
+                     help=f"pt_inception-2015-12-05-6726825d.pth (default ${INCEPTION_ENV})")
+    fid.add_argument("--classifier", help="classifier run folder for --network domain")
+    fid.add_argument("--batch-size", type=int, default=50, help="images per call (default 50)")
+    fid.add_argument("--save-stats", help="also write the statistics of PATH_A to this .npz")
 
     sub.add_parser("configs", help="list the named configs with a one-line summary")
     return parser
@@ -193,6 +240,28 @@ def cmd_sample(args: argparse.Namespace) -> None:
     print(f"genjax: wrote {args.num} samples to {out}")
 
 
+def cmd_eval(args: argparse.Namespace, overrides: list[str]) -> None:
+    from genjax.eval.suite import evaluate_run
+
+    if args.num_samples is not None:
+        overrides = [*overrides, f"eval.num_samples={args.num_samples}"]
+    if args.metrics is not None:
+        overrides = [*overrides, f"eval.metrics={args.metrics}"]
+    results = evaluate_run(Path(args.workdir), overrides, seed=args.seed, out=args.out)
+    print(json.dumps(results, sort_keys=True))
+
+
+def cmd_fid(args: argparse.Namespace) -> None:
+    from genjax.eval.files import fid_between
+
+    result = fid_between(Path(args.path_a), Path(args.path_b), network=args.network,
+                         inception_weights=args.inception_weights or os.environ.get(
+                             INCEPTION_ENV, ""),
+                         classifier_dir=args.classifier, batch_size=args.batch_size,
+                         save_stats=args.save_stats)
+    print(json.dumps(result, sort_keys=True))
+
+
 def cmd_configs() -> None:
     from genjax.config import list_configs
 
@@ -207,25 +276,33 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     rest, overrides = _split_overrides(argv)
     args = _parser().parse_args(rest)
-    if overrides and args.command != "train":
-        _parser().error("--config.KEY=VALUE overrides only apply to `genjax train`")
+    if overrides and args.command not in ("train", "eval"):
+        _parser().error("--config.KEY=VALUE overrides only apply to `genjax train` and "
+                        "(eval.* keys) `genjax eval`")
     _quiet_libraries()
     configure_jax()
     from genjax.config import ConfigError
     from genjax.core.checkpoint import CheckpointError
     from genjax.core.loop import NonFiniteLossError
     from genjax.data import DatasetError
+    from genjax.eval.files import EvalInputError
 
     try:
         if args.command == "train":
             cmd_train(args, overrides)
         elif args.command == "sample":
             cmd_sample(args)
+        elif args.command == "eval":
+            cmd_eval(args, overrides)
+        elif args.command == "fid":
+            cmd_fid(args)
         else:
             cmd_configs()
-    except (ConfigError, DatasetError, CheckpointError, NonFiniteLossError, WorkdirError) as err:
+    except (ConfigError, DatasetError, CheckpointError, NonFiniteLossError, WorkdirError,
+            EvalInputError) as err:
         print(f"genjax: error: {err}", file=sys.stderr)
-        return 2 if isinstance(err, ConfigError | WorkdirError | DatasetError) else 1
+        return 2 if isinstance(err, ConfigError | WorkdirError | DatasetError
+                               | EvalInputError) else 1
     except KeyboardInterrupt:
         print("genjax: interrupted", file=sys.stderr)
         return 130
