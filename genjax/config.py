@@ -68,6 +68,18 @@ def base_config() -> ml_collections.ConfigDict:
     return config
 
 
+def with_defaults(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """``config`` with the ``eval`` keys of ``base_config()`` it lacks (a run saved before a
+    key existed); every other key is left exactly as saved."""
+    defaults = base_config().eval
+    if "eval" not in config:
+        config.eval = defaults
+    for key, value in defaults.items():
+        if key not in config.eval:
+            config.eval[key] = value
+    return config
+
+
 def list_configs() -> dict[str, str]:
     """Named configs and the first line of each one's docstring."""
     import experiments.configs

@@ -48,3 +48,18 @@ def test_conflicts_allow_resumable_keys_only():
     C.apply_overrides(new, ["optim.lr=0.1", "model.g_features=(1, 2, 3)"])
     lines = C.config_conflicts(saved, new)
     assert len(lines) == 2 and lines[0].startswith("model.g_features")
+
+
+def test_runs_saved_before_the_eval_section_get_its_defaults():
+    from genjax.config import base_config, from_json, to_json, with_defaults
+
+    config = base_config()
+    del config["eval"]
+    old = from_json(to_json(config))
+    old_eval = with_defaults(old).eval
+    assert old_eval.to_dict() == base_config().eval.to_dict()
+    partial = base_config()
+    partial.eval.metrics = "fid"
+    del partial.eval["classifier_dir"]
+    filled = with_defaults(partial).eval
+    assert filled.metrics == "fid" and filled.classifier_dir == ""

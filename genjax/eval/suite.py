@@ -191,7 +191,7 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
     if bad:
         raise ConfigError(f"genjax eval only changes eval.* keys, not {bad[0].split('=')[0]!r}; "
                           "retrain to change the model or data")
-    config = read_saved_config(workdir)
+    config = gconfig.with_defaults(read_saved_config(workdir))  # runs saved before eval.*
     gconfig.apply_overrides(config, list(overrides))
     ev = config.eval
     if ev.num_samples < 0 or ev.batch_size < 1:
