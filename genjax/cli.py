@@ -286,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     from genjax.core.loop import NonFiniteLossError
     from genjax.data import DatasetError
     from genjax.eval.files import EvalInputError
+    from genjax.eval.inception import InceptionWeightsError
 
     try:
         if args.command == "train":
@@ -299,10 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             cmd_configs()
     except (ConfigError, DatasetError, CheckpointError, NonFiniteLossError, WorkdirError,
-            EvalInputError) as err:
+            EvalInputError, InceptionWeightsError) as err:
         print(f"genjax: error: {err}", file=sys.stderr)
         return 2 if isinstance(err, ConfigError | WorkdirError | DatasetError
-                               | EvalInputError) else 1
+                               | EvalInputError | InceptionWeightsError) else 1
     except KeyboardInterrupt:
         print("genjax: interrupted", file=sys.stderr)
         return 130

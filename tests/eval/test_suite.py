@@ -130,3 +130,13 @@ def test_fid_command_errors(tmp_path, capsys):
     code = main(["fid", str(tmp_path / "x.npz"), str(tmp_path / "x.npz"), "--network",
                  "domain"])
     assert code == 2 and "needs --classifier" in capsys.readouterr().err
+
+
+def test_missing_inception_weights_get_one_clear_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GENJAX_INCEPTION_WEIGHTS", raising=False)
+    np.savez(tmp_path / "a.npz", images=np.zeros((2, 8, 8, 3), np.uint8))
+    code = main(["fid", str(tmp_path / "a.npz"), str(tmp_path / "a.npz"),
+                 "--inception-weights", str(tmp_path / "nope.pth")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "pt_inception-2015-12-05-6726825d.pth" in err and "GENJAX_INCEPTION_WEIGHTS" in err
