@@ -171,11 +171,15 @@ def make_pmap_step(
                        out_axes=(None, None), donate_argnums=(0,) if donate else (),
                        devices=devices)
     n = len(devices) if devices is not None else jax.local_device_count()
+    # pmap's own placement of the state: replicated over its devices. Placing a fresh
+    # (one-device) state there first keeps the first and later calls one compiled program.
+    replicated = NamedSharding(data_mesh(devices), P())
 
     def step(state, batch, base_key):
         check_divisible(_rows(batch, batch_axis), n)
-        return pmapped(state, jax.tree.map(lambda x: _split_devices(x, n, batch_axis), batch),
-                       base_key)
+        return pmapped(replicate(state, replicated),
+                       jax.tree.map(lambda x: _split_devices(x, n, batch_axis), batch),
+                       replicate(base_key, replicated))
 
     return step
 
