@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ TINY = ["--config.data.name=digits", "--config.data.image_size=0",
         "--config.train.checkpoint_every=2", "--config.train.sample_every=0",
         "--config.train.num_samples=4"]
 TOL = dict(rtol=2e-5, atol=2e-5)
+ROOT = Path(__file__).resolve().parents[2]  # the worker runs as tests.core.multihost_worker
 
 
 def free_port() -> int:
@@ -47,7 +49,7 @@ def test_two_processes_train_like_one(tmp_path):
                 "--config.distributed.num_processes=2", f"--config.distributed.process_id={pid}"]
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "tests.core.multihost_worker", str(tmp_path), *argv],
-            env=env, cwd=os.getcwd(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True))
     outputs = []
     try:
