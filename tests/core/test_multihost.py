@@ -22,7 +22,7 @@ TINY = ["--config.data.name=digits", "--config.data.image_size=0",
         "--config.model.latent_dim=8", "--config.train.batch_size=8",
         "--config.train.steps=3", "--config.train.log_every=1",
         "--config.train.checkpoint_every=2", "--config.train.sample_every=0",
-        "--config.train.num_samples=4"]
+        "--config.train.num_samples=0"]
 TOL = dict(rtol=2e-5, atol=2e-5)
 ROOT = Path(__file__).resolve().parents[2]  # the worker runs as tests.core.multihost_worker
 

@@ -1,8 +1,9 @@
 """The bf16 policy: float32 parameters, optimizer state, BN statistics and losses; bf16 layers.
 
 Tolerances. bfloat16 keeps 8 significant bits (relative spacing 2^-8 = 3.9e-3); through a
-few layers and 3 steps we measure metric differences to float32 of <= 4e-3 relative and
-parameter-update directions with cosine >= 0.94 (classifier) / 0.98 (DCGAN). We assert
+few layers and 3 steps we measured metric differences to float32 of 3e-4 .. 4e-3 relative and
+cosines of the 3-step parameter updates of 0.94 .. 0.99 (over a few data draws and widths;
+here 0.97 classifier, 0.99 DCGAN). We assert
 2e-2 relative on metrics and cosine >= 0.85: loose enough for bf16 rounding, tight enough to
 catch a policy bug (bf16 parameters lose Adam's ~1e-3 updates on ~1e-1 weights outright).
 """
@@ -23,8 +24,8 @@ from tests.helpers import tiny_gan
 
 
 def dcgan(dtype) -> GAN:
-    return GAN(Generator(features=(16, 8), channels=1, image_size=16, dtype=dtype),
-               Discriminator(features=(8, 16), image_size=16, channels=1, dtype=dtype),
+    return GAN(Generator(features=(8,), channels=1, image_size=8, dtype=dtype),
+               Discriminator(features=(8,), image_size=8, channels=1, dtype=dtype),
                latent_dim=8, g_optimizer=optax.adam(1e-3, b1=0.5),
                d_optimizer=optax.adam(1e-3, b1=0.5))
 
@@ -33,7 +34,7 @@ def classifier(dtype) -> Classifier:
     return Classifier(DigitClassifier(features=32, dropout=0.3, dtype=dtype), optax.adam(1e-3))
 
 
-FAMILIES = {"dcgan": (dcgan, 16), "classifier": (classifier, 8)}
+FAMILIES = {"dcgan": (dcgan, 8), "classifier": (classifier, 8)}
 
 
 def batches(size: int):

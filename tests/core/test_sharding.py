@@ -92,7 +92,7 @@ def reference(request):
     objective = FAMILIES[name]()
     batches = batches_for(name, STEPS)
     init = jax.device_get(jax.jit(objective.init)(jax.random.PRNGKey(0), batches[0]))
-    final, metrics = run(make_train_step(objective, donate=False), init, batches)
+    final, metrics = run(make_train_step(objective), init, batches)
     return name, init, batches, final, metrics
 
 
@@ -119,7 +119,7 @@ def test_data_parallel_steps_match_one_device(reference, mode):
             np.testing.assert_allclose(m[k], m_ref[k], **TOL)
 
 
-@pytest.mark.parametrize("mode", ["single", "pmap", "sharded"])
+@pytest.mark.parametrize("mode", ["pmap", "sharded"])  # one device: tests/core/test_step.py
 def test_k_steps_per_call_in_every_mode(reference, mode):
     name, init, batches, final, _ = reference
     if name != "dcgan":
