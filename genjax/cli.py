@@ -37,6 +37,13 @@ examples:
   genjax train dcgan_mnist --workdir runs/dcgan
   genjax train dcgan_mnist --workdir runs/quick --config.train.steps=50
   genjax train my_config.py --workdir runs/mine --config.optim.lr=1e-4
+  genjax train dcgan_mnist --workdir runs/dp --config.parallel=sharded   # all local devices
+  genjax train dcgan_mnist --workdir runs/dp --config.precision=bf16
+
+Several hosts: run the same command on each, adding
+  --config.distributed.coordinator=HOST0:1234 --config.distributed.num_processes=N
+  --config.distributed.process_id=I
+(or --config.distributed.auto_detect=True under SLURM / Open MPI / Kubernetes / Cloud TPU).
 
 Re-running on a workdir with checkpoints resumes from the latest one.
 """
@@ -171,6 +178,8 @@ def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
 
     config = gconfig.load_config(args.config)
     gconfig.apply_overrides(config, overrides)
+    process, processes = join_hosts(config)  # before anything touches the devices
+    main_process = process == 0
     workdir = Path(args.workdir)
     _check_writable(workdir)
     saved_path = workdir / "config.json"
@@ -183,17 +192,50 @@ def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
                 + "; ".join(conflicts[:5]) + (" ..." if len(conflicts) > 5 else "")
                 + "). Use a new --workdir, or pass --allow-config-change to continue anyway."
             )
-    experiment = build(config)  # bad data or shapes fail here, before anything is written
-    if conflicts:
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        saved_path.rename(workdir / f"config.before-{stamp}.json")
-    saved_path.write_text(gconfig.to_json(config) + "\n")
-    print(f"genjax: training {args.config} ({config.family} on {config.data.name}) "
-          f"to step {config.train.steps} in {workdir}", flush=True)
+    # bad data or shapes fail here, before anything is written; each host reads its own shard
+    experiment = build(config, shard_index=process, shard_count=processes)
+    _sync_hosts("genjax-config-checked", processes)  # every host read config.json first
+    if main_process:
+        if conflicts:
+            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+            saved_path.rename(workdir / f"config.before-{stamp}.json")
+        saved_path.write_text(gconfig.to_json(config) + "\n")
+        hosts = f", {processes} hosts" if processes > 1 else ""
+        print(f"genjax: training {args.config} ({config.family} on {config.data.name}, "
+              f"parallel={experiment.config.get('parallel', 'single')}{hosts}) "
+              f"to step {config.train.steps} in {workdir}", flush=True)
     train(experiment.objective, experiment.train_batches, workdir, experiment.settings,
-          config.seed, eval_batches=experiment.eval_batches)
-    print(f"genjax: done; samples in {workdir / 'samples'}, metrics in "
-          f"{workdir / 'metrics.jsonl'}", flush=True)
+          config.seed, eval_batches=experiment.eval_batches, is_main_process=main_process,
+          make_step=experiment.make_step)
+    if main_process:
+        print(f"genjax: done; samples in {workdir / 'samples'}, metrics in "
+              f"{workdir / 'metrics.jsonl'}", flush=True)
+
+
+def join_hosts(config) -> tuple[int, int]:
+    """Initializes ``jax.distributed`` from ``config.distributed`` / the environment.
+
+    Returns:
+      ``(process_index, process_count)``; ``(0, 1)`` for a single-host run.
+    """
+    from genjax.config import ConfigError
+    from genjax.core.distributed import DistributedSettings, initialize
+
+    d = config.get("distributed", None)
+    settings = DistributedSettings() if d is None else DistributedSettings(
+        coordinator=d.coordinator, num_processes=d.num_processes, process_id=d.process_id,
+        auto_detect=d.auto_detect)
+    try:
+        return initialize(settings)
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
+
+
+def _sync_hosts(name: str, processes: int) -> None:
+    if processes > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
 
 
 SAMPLE_OPTIONS = ("label", "sampler", "steps", "guidance")

@@ -20,6 +20,9 @@ import ml_collections
 RESUMABLE_KEYS = frozenset({
     "train.steps", "train.log_every", "train.checkpoint_every", "train.sample_every",
     "train.keep_checkpoints", "train.eval_every", "train.num_samples", "data.data_dir",
+    # Where and on how many devices/hosts: the same numbers (to float32 reduction order).
+    "parallel", "distributed.coordinator", "distributed.num_processes",
+    "distributed.process_id", "distributed.auto_detect",
 })
 
 
@@ -35,13 +38,26 @@ def base_config() -> ml_collections.ConfigDict:
     """The keys every config has, with neutral defaults.
 
     Returns:
-      A ConfigDict with ``seed``, ``family``, ``data.*``, ``train.*`` and ``eval.*`` (what
-      ``genjax eval`` measures; a family's config may add keys there, e.g. ``eval.iwae_k``,
-      and ``genjax eval DIR --config.eval.KEY=VALUE`` may change them after training).
+      A ConfigDict with ``seed``, ``family``, ``parallel`` (``single``, ``pmap`` or
+      ``sharded``: data parallelism over the devices, see ``genjax.core.sharding``; the same
+      numbers in every mode, so a run may resume in another), ``precision`` (``fp32`` or
+      ``bf16`` activations, see ``genjax.core.precision``), ``distributed.*`` (multi-host:
+      ``jax.distributed.initialize`` arguments, see ``genjax.core.distributed``), ``data.*``,
+      ``train.*`` and ``eval.*`` (what ``genjax eval`` measures; a family's config may add
+      keys there, e.g. ``eval.iwae_k``, and ``genjax eval DIR --config.eval.KEY=VALUE`` may
+      change them after training).
     """
     config = ml_collections.ConfigDict()
     config.seed = 0
     config.family = ""
+    config.parallel = "single"
+    config.precision = "fp32"
+    config.distributed = ml_collections.ConfigDict({
+        "coordinator": "",  # host:port of process 0; "" -> $JAX_COORDINATOR_ADDRESS or none
+        "num_processes": 0,  # 0 -> from the cluster environment
+        "process_id": -1,  # -1 -> from the cluster environment
+        "auto_detect": False,  # True: jax's SLURM / Open MPI / Kubernetes / Cloud TPU detection
+    })
     config.data = ml_collections.ConfigDict({
         "name": "mnist_subset",
         "data_dir": "",  # "" -> genjax.data.default_data_dir()
@@ -221,8 +237,10 @@ def config_conflicts(saved: ml_collections.ConfigDict, new: ml_collections.Confi
     Returns:
       Human-readable ``key: saved -> new`` lines; empty when the run may continue.
     """
-    a = flatten(json.loads(to_json(saved)))
-    b = flatten(json.loads(to_json(new)))
+    # A key added to base_config after a run was saved takes its (neutral) default there.
+    defaults = flatten(json.loads(to_json(base_config())))
+    a = {**defaults, **flatten(json.loads(to_json(saved)))}
+    b = {**defaults, **flatten(json.loads(to_json(new)))}
     lines = []
     for key in sorted(set(a) | set(b)):
         if key in RESUMABLE_KEYS or key.startswith(EVAL_PREFIX):

@@ -18,6 +18,16 @@ from genjax import data as gdata
 from genjax.config import ConfigError
 from genjax.core.loop import LoopSettings
 from genjax.core.objective import Objective
+from genjax.core.precision import PRECISIONS, Precision, precision_policy, uses_compute_dtype
+from genjax.core.sharding import (
+    DATA_AXIS,
+    PARALLEL_MODES,
+    ParallelError,
+    check_divisible,
+    has_axis_name,
+    step_factory,
+    with_axis_name,
+)
 from genjax.data.pipeline import default_transform
 
 
@@ -37,6 +47,14 @@ def _require_images(family: str, spec: gdata.DatasetSpec) -> None:
         )
 
 
+def precision(config: ml_collections.ConfigDict) -> Precision:
+    """The compute-dtype policy of ``config.precision``."""
+    try:
+        return precision_policy(config.get("precision", "fp32"))
+    except ValueError as err:
+        raise ConfigError(f"--config.precision: {err}") from err
+
+
 def build_dcgan(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
     """The article's DCGAN as a GAN objective."""
     from genjax.nn.dcgan import Discriminator, Generator
@@ -44,12 +62,13 @@ def build_dcgan(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> O
 
     _require_images("dcgan", spec)
     m = config.model
+    dtype = precision(config).compute_dtype
     return GAN(
         generator=Generator(features=tuple(m.g_features), channels=spec.shape[-1],
-                            image_size=_image_size(config, spec)),
+                            image_size=_image_size(config, spec), dtype=dtype),
         discriminator=Discriminator(features=tuple(m.d_features),
                                     image_size=_image_size(config, spec),
-                                    channels=spec.shape[-1]),
+                                    channels=spec.shape[-1], dtype=dtype),
         latent_dim=m.latent_dim,
         g_optimizer=_adam(config.optim),
         d_optimizer=_adam(config.optim),
@@ -69,7 +88,7 @@ def build_classifier(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec)
     m = config.model
     return Classifier(
         module=DigitClassifier(num_classes=spec.num_classes, features=m.features,
-                               dropout=m.dropout),
+                               dropout=m.dropout, dtype=precision(config).compute_dtype),
         optimizer=_adam(config.optim),
     )
 
@@ -90,6 +109,7 @@ class Experiment:
     train_batches: Any
     eval_batches: Any
     settings: LoopSettings
+    make_step: Callable[..., Any]
 
 
 def data_dir(config: ml_collections.ConfigDict) -> Path:
@@ -110,18 +130,48 @@ def loop_settings(config: ml_collections.ConfigDict) -> LoopSettings:
         raise ConfigError(str(err)) from err
 
 
+def parallel_mode(config: ml_collections.ConfigDict) -> str:
+    """``config.parallel`` checked (``single`` for configs saved before the key existed)."""
+    parallel = config.get("parallel", "single")
+    if parallel not in PARALLEL_MODES:
+        raise ConfigError(f"unknown parallel mode {parallel!r}; choose one of "
+                          f"{', '.join(PARALLEL_MODES)} (--config.parallel)")
+    return parallel
+
+
 def build_objective(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
-    """The family's objective for ``config.family``."""
+    """The family's objective for ``config.family``, set up for ``config.parallel``.
+
+    Under ``parallel=pmap`` every ``axis_name`` field of the objective and of its modules is
+    set to ``genjax.core.sharding.DATA_AXIS`` (the convention of ``genjax.core.parallel``), so
+    a family needs no code of its own for pmap.
+    """
     if config.family not in FAMILIES:
         raise ConfigError(
             f"unknown family {config.family!r}; known families: {', '.join(sorted(FAMILIES))}")
+    parallel = parallel_mode(config)
+    if config.get("precision", "fp32") not in PRECISIONS:
+        raise ConfigError(f"unknown precision {config.precision!r}; choose one of "
+                          f"{', '.join(PRECISIONS)} (--config.precision)")
     try:
-        return FAMILIES[config.family](config, spec)
+        objective = FAMILIES[config.family](config, spec)
     except (ValueError, TypeError) as err:
         if isinstance(err, ConfigError):
             raise
         raise ConfigError(f"cannot build {config.family!r} for dataset {spec.name!r} "
                           f"(shape {spec.shape}): {err}") from err
+    policy = precision(config)
+    if policy.name != "fp32" and not uses_compute_dtype(objective, policy.compute_dtype):
+        raise ConfigError(f"family {config.family!r} does not apply precision={policy.name} "
+                          "(its modules have no dtype set from the policy); use "
+                          "--config.precision=fp32")
+    if parallel == "pmap":
+        if not has_axis_name(objective):
+            raise ConfigError(
+                f"family {config.family!r} has no axis_name field, so it cannot run under "
+                "pmap (see genjax.core.parallel); use --config.parallel=sharded")
+        objective = with_axis_name(objective, DATA_AXIS)
+    return objective
 
 
 def make_batches(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec, split: str, *,
@@ -141,6 +191,14 @@ def build(config: ml_collections.ConfigDict, *, shard_index: int = 0, shard_coun
       ConfigError / genjax.data.DatasetError: with a message that names the fix.
     """
     settings = loop_settings(config)
+    parallel = parallel_mode(config)
+    if parallel in ("pmap", "sharded"):
+        import jax
+
+        try:
+            check_divisible(config.train.batch_size, jax.device_count())
+        except ParallelError as err:
+            raise ConfigError(f"parallel={parallel}: {err}") from err
     spec = gdata.dataset_spec(config.data.name, data_dir(config))
     objective = build_objective(config, spec)
     train_batches = make_batches(config, spec, "train", shuffle=True,
@@ -150,7 +208,8 @@ def build(config: ml_collections.ConfigDict, *, shard_index: int = 0, shard_coun
         eval_batches = make_batches(config, spec, "test", shuffle=False,
                                     shard_index=shard_index, shard_count=shard_count)
     _check_model_takes_data(objective, train_batches, config)
-    return Experiment(config, spec, objective, train_batches, eval_batches, settings)
+    return Experiment(config, spec, objective, train_batches, eval_batches, settings,
+                      step_factory(parallel))
 
 
 def _check_model_takes_data(objective: Objective, batches: Any, config) -> None:

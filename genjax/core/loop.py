@@ -18,6 +18,7 @@ import genjax
 from genjax.core.checkpoint import Checkpointer
 from genjax.core.objective import Objective
 from genjax.core.reporting import MetricsLog, Progress, plot_losses
+from genjax.core.sharding import process_local
 from genjax.core.state import TrainState
 from genjax.core.step import make_train_step
 
@@ -176,8 +177,11 @@ def train(
       settings: steps and cadences.
       seed: the run's seed.
       eval_batches: held-out batches for ``objective.eval_metrics`` every ``eval_every`` steps.
-      is_main_process: only the main process writes logs, samples and plots.
-      make_step: builds the jitted step (``make_train_step`` or a data-parallel variant).
+      is_main_process: only the main process writes logs, samples and plots (every process
+        of a multi-host run calls ``train``; all take part in steps and checkpoints).
+      make_step: builds the jitted step (``make_train_step`` or a data-parallel variant from
+        ``genjax.core.sharding``, whose states are replicated over devices; samples and
+        evaluations use this process's copy, ``process_local``).
 
     Returns:
       The final state.
@@ -266,19 +270,21 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
             if settings.eval_every and eval_batches is not None and (
                 step % settings.eval_every == 0 or step == settings.steps
             ):
-                ev = evaluate(eval_fn, state, eval_batches, jax.random.fold_in(keys["eval"], step))
+                ev = evaluate(eval_fn, process_local(state), eval_batches,
+                              jax.random.fold_in(keys["eval"], step))
                 metrics_log.write(step, {f"eval_{name}": v for name, v in ev.items()})
             if is_main_process and settings.num_samples and (
                 (settings.sample_every and step % settings.sample_every == 0)
                 or step == settings.steps
             ):
-                samples = sample_fn(state, jax.random.fold_in(keys["sample"], step),
+                local = process_local(state)
+                samples = sample_fn(local, jax.random.fold_in(keys["sample"], step),
                                     settings.num_samples)
                 save_samples(np.asarray(samples), workdir / "samples" / f"step_{step:07d}.png")
                 if recon_fn is not None:
                     inputs = recon_batches.batch(0)
                     inputs = {k: v[:RECON_COLUMNS] for k, v in inputs.items()}
-                    recon = recon_fn(state, inputs, jax.random.fold_in(keys["sample"], step))
+                    recon = recon_fn(local, inputs, jax.random.fold_in(keys["sample"], step))
                     save_reconstructions(inputs[objective.data_key], np.asarray(recon),
                                          workdir / "samples" / f"recon_step_{step:07d}.png")
             if step % settings.checkpoint_every == 0 or step == settings.steps:

@@ -28,6 +28,31 @@ def _advance(objective: Objective) -> StepFn:
     return advance
 
 
+def k_steps(objective: Objective, steps_per_call: int = 1, unroll: bool | int = True) -> StepFn:
+    """The un-jitted step program every parallel mode compiles: one step, or K through ``lax.scan``.
+
+    Args:
+      objective: the family's objective.
+      steps_per_call: K > 1 scans K steps; ``batch`` then holds K batches stacked on axis 0
+        and every metric gets a leading K axis.
+      unroll: ``lax.scan``'s unroll (see ``make_train_step``).
+
+    Returns:
+      ``fn(state, batch, base_key) -> (state, metrics)``; step ``i`` uses
+      ``fold_in(base_key, i)`` whatever K is.
+    """
+    if steps_per_call < 1:
+        raise ValueError(f"steps_per_call must be >= 1, got {steps_per_call}")
+    advance = _advance(objective)
+    if steps_per_call == 1:
+        return advance
+
+    def fn(state: TrainState, batches: Batch, base_key: jax.Array):
+        return jax.lax.scan(lambda s, b: advance(s, b, base_key), state, batches, unroll=unroll)
+
+    return fn
+
+
 def make_train_step(
     objective: Objective,
     *,
@@ -35,7 +60,9 @@ def make_train_step(
     unroll: bool | int = True,
     donate: bool = True,
 ) -> StepFn:
-    """A jitted ``step(state, batch, base_key) -> (state, metrics)``.
+    """A jitted ``step(state, batch, base_key) -> (state, metrics)`` on one device.
+
+    ``genjax.core.sharding`` has the same step under ``jax.pmap`` and over a device mesh.
 
     Args:
       objective: the family's objective.
@@ -51,17 +78,6 @@ def make_train_step(
       The jitted step. Its randomness is ``fold_in(base_key, state.step)`` for every step,
       whatever ``steps_per_call`` is.
     """
-    if steps_per_call < 1:
-        raise ValueError(f"steps_per_call must be >= 1, got {steps_per_call}")
-    advance = _advance(objective)
-    if steps_per_call == 1:
-        fn = advance
-    else:
-
-        def fn(state: TrainState, batches: Batch, base_key: jax.Array):
-            return jax.lax.scan(
-                lambda s, b: advance(s, b, base_key), state, batches, unroll=unroll
-            )
-
+    fn = k_steps(objective, steps_per_call, unroll)
     return jax.jit(fn, donate_argnums=(0,) if donate else (),
                    compiler_options=xla_cpu_compiler_options() or None)

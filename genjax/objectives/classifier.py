@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from genjax.core.parallel import batch_random
 from genjax.core.state import TrainState, apply_updates
 from genjax.nn.classifier import cross_entropy
 
@@ -22,16 +23,21 @@ class Classifier:
     """Softmax classification of ``batch[data_key]`` into ``batch[label_key]``.
 
     Attributes:
-      module: a linen module ``(x, train) -> logits``; may use dropout.
+      module: a linen module ``(x, train, dropout_uniforms) -> logits`` with fields
+        ``dropout`` (rate) and ``features`` (width of the dropped layer), as
+        ``genjax.nn.classifier.DigitClassifier``.
       optimizer: the optax transformation.
       data_key: input field.
       label_key: integer label field.
+      axis_name: the ``jax.pmap`` device axis when the step runs under pmap (gradients
+        averaged, dropout drawn as on one device; see ``genjax.core.parallel``).
     """
 
     module: nn.Module
     optimizer: optax.GradientTransformation
     data_key: str = "image"
     label_key: str = "label"
+    axis_name: str | None = None
 
     def init(self, key: jax.Array, batch) -> TrainState:
         """Parameters and optimizer state from an example batch."""
@@ -39,15 +45,25 @@ class Classifier:
         return TrainState.create(params, self.optimizer.init(params))
 
     def train_step(self, state: TrainState, batch, key: jax.Array):
-        """One cross-entropy step; metrics: loss and batch accuracy."""
+        """One cross-entropy step; metrics: loss and batch accuracy.
+
+        Dropout's uniforms are drawn for the global batch and sliced per device
+        (``batch_random``), so a pmapped step equals the single-device one.
+        """
+        x = batch[self.data_key]
+        uniforms = None
+        if getattr(self.module, "dropout", 0) > 0:
+            uniforms = batch_random(jax.random.uniform, key,
+                                    (x.shape[0], self.module.features), self.axis_name)
 
         def loss_fn(params):
-            logits = self.module.apply({"params": params}, batch[self.data_key], train=True,
-                                       rngs={"dropout": key})
+            logits = self.module.apply({"params": params}, x, train=True,
+                                       dropout_uniforms=uniforms)
             return cross_entropy(logits, batch[self.label_key]), logits
 
         (loss, logits), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
-        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params)
+        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params,
+                                          self.axis_name)
         return state.replace(params=params, opt_state=opt_state), {
             "loss": loss, "accuracy": _accuracy(logits, batch[self.label_key])}
 

@@ -174,11 +174,11 @@ class GAN:
         return new_state, metrics
 
     def sample(self, state: TrainState, key: jax.Array, num: int) -> jax.Array:
-        """``num`` samples from the generator (its EMA when kept), in eval mode."""
+        """``num`` float32 samples from the generator (its EMA when kept), in eval mode."""
         params = state.ema_params if self.ema_decay is not None else state.params["generator"]
         out, _ = self._apply(self.generator, params, state.model_state["generator"],
                              self._latents(key, num), train=False)
-        return out
+        return out.astype(jnp.float32)
 
     def eval_metrics(self, state: TrainState, batch: dict[str, jax.Array], key: jax.Array):
         """D's held-out losses: how well D separates test data from fresh samples."""
