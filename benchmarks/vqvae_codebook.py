@@ -147,27 +147,16 @@ def time_steps(rounds: int, per_round: int, threads: tuple[int, ...]) -> dict:
     return {**out, "genjax_compile_s": compile_s}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--rounds", type=int, default=5, help="timing rounds")
-    parser.add_argument("--per-round", type=int, default=10, help="steps per round and side")
-    parser.add_argument("--threads", default="1,2", help="torch intra-op thread counts")
-    args = parser.parse_args()
-
-    from genjax.cli import configure_jax
-
-    configure_jax()
+def quality(steps: int) -> dict:
+    """Trains both variants and prints the codebook table; returns its rows."""
     images = _test_images()
     rows = {}
     for name in VARIANTS:
-        objective, state, seconds = train_variant(name, args.steps)
+        objective, state, seconds = train_variant(name, steps)
         rows[name] = {**test_split_numbers(objective, state, images), "train_s": seconds,
                       "num_codes": objective.num_codes}
-    timing = time_steps(args.rounds, args.per_round,
-                        tuple(int(t) for t in args.threads.split(",")))
     k = rows["plain"]["num_codes"]
-    print(f"\nVQ-VAE on mnist_subset, {args.steps} steps, batch 64, K={k}; "
+    print(f"\nVQ-VAE on mnist_subset, {steps} steps, batch 64, K={k}; "
           "test split (1,000 digits, 49,000 codes)\n")
     print("| variant | codes used (test) | usage | perplexity | recon MSE [0,1] | PSNR dB | "
           "train s |")
@@ -175,7 +164,12 @@ def main() -> None:
     for name, r in rows.items():
         print(f"| {name} | {r['codes_used']}/{k} | {100 * r['usage']:.1f}% | "
               f"{r['perplexity']:.1f} | {r['recon_mse']:.5f} | {r['psnr']:.2f} | "
-              f"{r['train_s']:.0f} |")
+              f"{r['train_s']:.0f} |", flush=True)
+    return rows
+
+
+def print_timing(timing: dict) -> None:
+    """The ms/step table, ratios to the fastest PyTorch thread count."""
     medians = {name: float(np.median(ms)) for name, ms in timing.items()
                if name != "genjax_compile_s"}
     best_torch = min(v for name, v in medians.items() if name.startswith("torch"))
@@ -186,6 +180,29 @@ def main() -> None:
                  else f"PyTorch eager, {name.split('_')[1]} thread(s)")
         print(f"| {label} | {ms:.1f} | {min(timing[name]):.1f} | {ms / best_torch:.2f} |")
     print(f"\ngenjax compile (first step): {timing['genjax_compile_s']:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--rounds", type=int, default=5, help="timing rounds")
+    parser.add_argument("--per-round", type=int, default=10, help="steps per round and side")
+    parser.add_argument("--threads", default="1,2", help="torch intra-op thread counts")
+    parser.add_argument("--part", choices=("all", "quality", "timing"), default="all",
+                        help="quality: train and score the two variants (needs no lock); "
+                             "timing: only the ms/step table (run it under flock)")
+    args = parser.parse_args()
+
+    from genjax.cli import configure_jax
+
+    configure_jax()
+    rows, timing = {}, {}
+    if args.part in ("all", "quality"):
+        rows = quality(args.steps)
+    if args.part in ("all", "timing"):
+        timing = time_steps(args.rounds, args.per_round,
+                            tuple(int(t) for t in args.threads.split(",")))
+        print_timing(timing)
     print(json.dumps({"steps": args.steps, "variants": rows, "timing": timing}))
 
 

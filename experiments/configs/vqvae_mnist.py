@@ -36,10 +36,10 @@ def get_config() -> ml_collections.ConfigDict:
         "restart_after": 100,
     })
     config.optim = ml_collections.ConfigDict({"lr": 1e-3, "b1": 0.9, "b2": 0.999})
-    config.train.steps = 2000
+    config.train.steps = 1500
     config.train.batch_size = 64
     config.train.log_every = 50
-    config.train.checkpoint_every = 1000
+    config.train.checkpoint_every = 500
     config.train.sample_every = 500  # reconstruction grids
     config.train.eval_every = 500
     config.train.num_samples = 0  # no sample grids: the prior stage samples
