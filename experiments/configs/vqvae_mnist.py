@@ -7,8 +7,11 @@ Two stages; sampling goes through the second (the learned prior over code grids)
         --config.model.vqvae_dir=runs/vqvae
     genjax sample runs/vqvae_prior --out digits.png
 
-Runtime of this stage: RUNTIME_TBD on 2 CPU cores. Expected: EXPECTED_TBD (see
-benchmarks/RESULTS.md, "VQ-VAE codebook"). Reconstruction grids (inputs over
+Runtime of this stage: about 5 minutes on 2 shared CPU cores (1,500 steps at ~5.5 steps/s
+once compiled). Expected on the test split: all 256 codes used, code perplexity ~190, PSNR
+~23.8 dB, reconstruction MSE ~0.0044 (pixels on [0, 1]); the plain codebook
+(``--config.model.variant=plain --config.model.restarts=False``) uses ~45% of the codes
+(benchmarks/RESULTS.md, "VQ-VAE codebook"). Reconstruction grids (inputs over
 reconstructions) are written to runs/vqvae/samples/recon_step_*.png; ``genjax sample`` on this
 folder refuses and names the prior stage.
 """
