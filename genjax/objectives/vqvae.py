@@ -13,8 +13,9 @@ per-code unused-step counters in ``TrainState.model_state["quantizer"]`` and upd
 functionally in the step; ``restarts`` re-seeds codes unused for ``restart_after`` steps.
 
 Metrics every step: ``loss``, ``recon_loss`` (the MSE term above, [-1, 1] scale),
-``commitment``, ``codebook_loss``, ``recon_mse`` and ``psnr`` (on the [0, 1] pixel scale,
-reconstructions clipped to the image range: ``recon_mse = mean(((clip(x^) - x) / 2)^2)``,
+``commitment``, ``codebook_loss`` (only monitored by ``ema``), ``recon_mse`` and ``psnr``
+(on the [0, 1] pixel scale, reconstructions clipped to the image range:
+``recon_mse = mean(((clip(x^) - x) / 2)^2)``,
 ``psnr = mean over images of 10 log10(1 / mse_image)``), ``perplexity`` (exp of the entropy of
 the batch's code histogram, at most K), ``usage`` (share of the K codes used in the batch) and,
 with restarts, ``restarts`` (codes re-seeded this step).
