@@ -93,9 +93,79 @@ def build_classifier(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec)
     )
 
 
+def build_vqvae(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
+    """A VQ-VAE (plain or EMA codebook); it samples through its prior stage (vqvae_prior)."""
+    from genjax.nn.vqvae import Decoder, Encoder, check_image_side
+    from genjax.objectives.vqvae import VQVAE
+
+    _require_images("vqvae", spec)
+    if config.train.num_samples:
+        raise ConfigError(
+            "a VQ-VAE cannot draw sample grids on its own (it has no prior over its codes): "
+            "set --config.train.num_samples=0 (reconstruction grids are still written) and "
+            "train the prior stage, config vqvae_prior_mnist, to sample")
+    m = config.model
+    features = tuple(m.features)
+    check_image_side(_image_size(config, spec), len(features))
+    return VQVAE(
+        encoder=Encoder(features=features, code_dim=m.code_dim,
+                        num_res_blocks=m.num_res_blocks, res_hidden=m.res_hidden),
+        decoder=Decoder(features=features, channels=spec.shape[-1],
+                        num_res_blocks=m.num_res_blocks, res_hidden=m.res_hidden),
+        num_codes=m.num_codes,
+        optimizer=_adam(config.optim),
+        variant=m.variant,
+        beta=m.beta,
+        ema_decay=m.ema_decay,
+        ema_epsilon=m.ema_epsilon,
+        restarts=m.restarts,
+        restart_after=m.restart_after,
+    )
+
+
+def build_vqvae_prior(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
+    """The prior stage of a trained VQ-VAE run (``model.vqvae_dir``), frozen into the state."""
+    from genjax.nn.prior import CodeTransformer
+    from genjax.nn.vqvae import check_image_side
+    from genjax.objectives.vqvae_prior import HeldTree, VQVAEPrior
+    from genjax.runs import WorkdirError, load_run  # lazy: runs imports this module
+
+    _require_images("vqvae_prior", spec)
+    m = config.model
+    if not m.vqvae_dir:
+        raise ConfigError(
+            "model.vqvae_dir is empty: name the run folder of a trained VQ-VAE, e.g. "
+            "genjax train vqvae_mnist --workdir runs/vqvae, then "
+            "--config.model.vqvae_dir=runs/vqvae")
+    try:
+        vq_config, vq_experiment, vq_state = load_run(Path(m.vqvae_dir))
+    except WorkdirError as err:
+        raise ConfigError(f"model.vqvae_dir={m.vqvae_dir}: {err}") from err
+    if vq_config.family != "vqvae":
+        raise ConfigError(f"model.vqvae_dir={m.vqvae_dir} holds a {vq_config.family!r} run; "
+                          "it must be a VQ-VAE run (genjax train vqvae_mnist ...)")
+    for key in ("name", "image_size"):
+        if vq_config.data[key] != config.data[key]:
+            raise ConfigError(
+                f"data.{key}={config.data[key]!r} differs from the VQ-VAE run's "
+                f"{vq_config.data[key]!r}; the prior models that run's codes: set "
+                f"--config.data.{key}={vq_config.data[key]}")
+    side = check_image_side(_image_size(config, spec), len(vq_config.model.features))
+    return VQVAEPrior(
+        vqvae=vq_experiment.objective,
+        prior=CodeTransformer(num_codes=vq_config.model.num_codes, length=side * side,
+                              width=m.width, depth=m.depth, heads=m.heads,
+                              mlp_ratio=m.mlp_ratio),
+        optimizer=_adam(config.optim),
+        frozen=HeldTree({"params": vq_state.params, "model_state": vq_state.model_state}),
+    )
+
+
 FAMILIES: dict[str, Callable[[ml_collections.ConfigDict, gdata.DatasetSpec], Objective]] = {
     "dcgan": build_dcgan,
     "classifier": build_classifier,
+    "vqvae": build_vqvae,
+    "vqvae_prior": build_vqvae_prior,
 }
 
 

@@ -56,7 +56,8 @@ class LoopSettings:
       keep_checkpoints: how many of the newest checkpoints to keep.
       steps_per_call: K steps per device call through ``lax.scan`` (1: plain jit).
       eval_every: steps between held-out evaluations (0: never).
-      num_samples: samples per grid (0: no grids, for models that do not sample).
+      num_samples: samples per grid (0: no sample grids, for models that do not sample;
+        reconstruction grids of autoencoders are still written every ``sample_every``).
     """
 
     steps: int
@@ -273,14 +274,16 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
                 ev = evaluate(eval_fn, process_local(state), eval_batches,
                               jax.random.fold_in(keys["eval"], step))
                 metrics_log.write(step, {f"eval_{name}": v for name, v in ev.items()})
-            if is_main_process and settings.num_samples and (
+            if is_main_process and (
                 (settings.sample_every and step % settings.sample_every == 0)
                 or step == settings.steps
             ):
                 local = process_local(state)
-                samples = sample_fn(local, jax.random.fold_in(keys["sample"], step),
-                                    settings.num_samples)
-                save_samples(np.asarray(samples), workdir / "samples" / f"step_{step:07d}.png")
+                if settings.num_samples:
+                    samples = sample_fn(local, jax.random.fold_in(keys["sample"], step),
+                                        settings.num_samples)
+                    save_samples(np.asarray(samples),
+                                 workdir / "samples" / f"step_{step:07d}.png")
                 if recon_fn is not None:
                     inputs = recon_batches.batch(0)
                     inputs = {k: v[:RECON_COLUMNS] for k, v in inputs.items()}

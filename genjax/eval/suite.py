@@ -214,7 +214,10 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
         objective, state, iterate_split(test_source, config.train.batch_size, transform),
         keys[0]))
 
-    if names and ev.num_samples and _can_sample(objective, state):
+    cannot_sample = _cannot_sample(objective, state) if names and ev.num_samples else None
+    if cannot_sample:
+        results["sample_metrics_skipped"] = cannot_sample
+    elif names and ev.num_samples:
         results.update(_sample_quality(objective, state, config, spec, names, test_source,
                                        transform, keys[1], seed))
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
@@ -224,12 +227,13 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
     return results
 
 
-def _can_sample(objective, state) -> bool:
+def _cannot_sample(objective, state) -> str | None:
+    """Why the objective cannot sample (a classifier; a VQ-VAE before its prior), or None."""
     try:
         jax.eval_shape(lambda s, k: objective.sample(s, k, 1), state, jax.random.PRNGKey(0))
-    except NotImplementedError:
-        return False
-    return True
+    except (NotImplementedError, ConfigError) as err:
+        return str(err)
+    return None
 
 
 def _sample_quality(objective, state, config, spec, names, test_source, transform, key,
