@@ -20,8 +20,10 @@ def get_config() -> ml_collections.ConfigDict:
     config.data.name = "mnist_subset"
     config.model = ml_collections.ConfigDict({
         "latent_dim": 32,
-        "enc_features": (32, 64),  # Conv k4 s2: 28 -> 14 -> 7
-        "dec_features": (64, 32),  # ConvTranspose k4 s2: 7 -> 14 -> 28
+        # Narrow convs keep the IWAE test NLL (1,000 test digits x k=1,000 decoder passes,
+        # ~1e12 multiply-adds) within minutes on 2 CPU cores.
+        "enc_features": (16, 32),  # Conv k4 s2: 28 -> 14 -> 7
+        "dec_features": (32, 16),  # ConvTranspose k4 s2: 7 -> 14 -> 28
         "hidden": 256,
         "likelihood": "bernoulli",  # dynamically binarised; or "gaussian" for continuous data
         "beta": 1.0,  # KL weight (1: the ELBO)
