@@ -33,6 +33,6 @@ def test_train_resume_sample(family, tmp_path):
     assert sorted(p.name for p in (a / "samples").iterdir()) == [
         "recon_step_0000002.png", "recon_step_0000004.png", "step_0000002.png",
         "step_0000004.png"]
-    assert main(["sample", str(a), "--num", "3", "--out", str(tmp_path / "s.npz")]) == 0
+    assert main(["sample", str(a), "--num", "8", "--out", str(tmp_path / "s.npz")]) == 0
     images = np.load(tmp_path / "s.npz")["images"]
-    assert images.shape == (3, 28, 28, 1) and images.dtype == np.uint8
+    assert images.shape == (8, 28, 28, 1) and images.dtype == np.uint8

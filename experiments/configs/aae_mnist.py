@@ -30,10 +30,10 @@ def get_config() -> ml_collections.ConfigDict:
     config.optim = ml_collections.ConfigDict({"lr": 1e-3, "b1": 0.9, "b2": 0.999})
     # discriminator and the encoder's adversarial phase
     config.adv_optim = ml_collections.ConfigDict({"lr": 2e-4, "b1": 0.5, "b2": 0.999})
-    config.train.steps = 3000
+    config.train.steps = 1000
     config.train.batch_size = 64
     config.train.log_every = 100
-    config.train.checkpoint_every = 1000
+    config.train.checkpoint_every = 500
     config.train.sample_every = 500
     config.train.eval_every = 500
     return config

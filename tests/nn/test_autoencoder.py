@@ -12,17 +12,22 @@ from genjax.nn.autoencoder import Decoder, Encoder, LatentDiscriminator, bottlen
 def test_encoder_and_decoder_shapes(size):
     x = jnp.zeros((3, size, size, 1))
     enc = Encoder(10, features=(4, 8), hidden=16)
-    out = enc.apply(enc.init(jax.random.PRNGKey(0), x), x)
+    out = jax.eval_shape(lambda x: enc.apply(enc.init(jax.random.PRNGKey(0), x), x), x)
     assert out.shape == (3, 10) and out.dtype == jnp.float32
     dec = Decoder(image_size=size, channels=1, features=(8, 4), hidden=16)
-    params = dec.init(jax.random.PRNGKey(1), jnp.zeros((1, 5)))
-    assert dec.apply(params, jnp.zeros((3, 5))).shape == (3, size, size, 1)
-    # extra leading axes (importance samples x batch) are flattened and restored
+    z = jnp.zeros((2, 3, 5))  # extra leading axes (importance samples x batch) are kept
+    out = jax.eval_shape(lambda z: dec.apply(dec.init(jax.random.PRNGKey(1), z[0]), z), z)
+    assert out.shape == (2, 3, size, size, 1)
+
+
+def test_decoder_treats_leading_axes_as_batch():
+    dec = Decoder(image_size=8, channels=1, features=(4,), hidden=8)
+    params = jax.jit(dec.init)(jax.random.PRNGKey(1), jnp.zeros((1, 5)))
+    apply = jax.jit(dec.apply)
     z = jax.random.normal(jax.random.PRNGKey(2), (2, 3, 5))
-    many = dec.apply(params, z)
-    assert many.shape == (2, 3, size, size, 1)
-    np.testing.assert_allclose(np.asarray(many[1]), np.asarray(dec.apply(params, z[1])),
-                               rtol=1e-5, atol=1e-6)
+    many = apply(params, z)
+    np.testing.assert_allclose(np.asarray(many).reshape(6, 8, 8, 1),
+                               np.asarray(apply(params, z.reshape(6, 5))), rtol=1e-5, atol=1e-6)
 
 
 def test_bottleneck_size_and_a_clear_error():
@@ -34,4 +39,4 @@ def test_bottleneck_size_and_a_clear_error():
 def test_latent_discriminator_gives_one_logit_per_code():
     d = LatentDiscriminator(features=(8,))
     z = jnp.ones((4, 3))
-    assert d.apply(d.init(jax.random.PRNGKey(0), z), z).shape == (4,)
+    assert jax.eval_shape(lambda z: d.apply(d.init(jax.random.PRNGKey(0), z), z), z).shape == (4,)

@@ -25,7 +25,7 @@ def setup():
               g_optimizer=optax.adam(1e-3))
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.uniform(-1, 1, (16, 8, 8, 1)), jnp.float32)
-    state = aae.init(jax.random.PRNGKey(0), {"image": x})
+    state = jax.jit(aae.init)(jax.random.PRNGKey(0), {"image": x})
     return aae, state, x
 
 
@@ -38,11 +38,14 @@ def test_one_discriminator_update_lowers_its_loss_on_the_same_codes(setup):
     aae, state, x = setup
     key = jax.random.PRNGKey(3)
     real = aae.prior_codes(key, x.shape[0])
-    fake = aae.encode(state.params["encoder"], x)
+    fake = jax.jit(aae.encode)(state.params["encoder"], x)
+
+    @jax.jit
+    def d_loss_of(dp):
+        return d_loss_from_logits(aae.discriminate(dp, real), aae.discriminate(dp, fake))
 
     def d_loss(params):
-        dp = params["discriminator"]
-        return float(d_loss_from_logits(aae.discriminate(dp, real), aae.discriminate(dp, fake)))
+        return float(d_loss_of(params["discriminator"]))
 
     params, _, loss, _, _ = jax.jit(aae.discriminator_update)(state.params, state.opt_state,
                                                               x, key)
@@ -55,9 +58,13 @@ def test_one_discriminator_update_lowers_its_loss_on_the_same_codes(setup):
 def test_generator_update_moves_only_the_encoder_and_fools_d_more(setup):
     aae, state, x = setup
 
-    def g_loss(params):
+    @jax.jit
+    def g_loss_of(params):
         codes = aae.encode(params["encoder"], x)
-        return float(g_loss_non_saturating(aae.discriminate(params["discriminator"], codes)))
+        return g_loss_non_saturating(aae.discriminate(params["discriminator"], codes))
+
+    def g_loss(params):
+        return float(g_loss_of(params))
 
     params, _, loss = jax.jit(aae.generator_update)(state.params, state.opt_state, x)
     np.testing.assert_allclose(float(loss), g_loss(state.params), rtol=1e-5)
@@ -80,8 +87,10 @@ def test_train_step_runs_the_three_phases(setup):
         new, m = step(new, {"image": x}, jax.random.PRNGKey(i + 1))
         recon.append(float(m["recon_loss"]))
     assert recon[-1] < recon[0]
-    s = np.asarray(aae.sample(new, jax.random.PRNGKey(0), 4))
-    r = np.asarray(aae.reconstruct(new, {"image": x[:2]}, jax.random.PRNGKey(0)))
+    s, r = jax.jit(lambda key: (aae.sample(new, key, 4),
+                                aae.reconstruct(new, {"image": x[:2]}, key)))(
+        jax.random.PRNGKey(0))
+    s, r = np.asarray(s), np.asarray(r)
     assert s.shape == (4, 8, 8, 1) and r.shape == (2, 8, 8, 1)
     assert -1 <= s.min() and s.max() <= 1
 

@@ -47,7 +47,7 @@ def test_training_sampling_and_reconstruction():
     dae = tiny_dae()
     rng = np.random.default_rng(0)
     x = jnp.asarray(np.where(rng.uniform(size=(16, 8, 8, 1)) < 0.3, 1.0, -1.0), jnp.float32)
-    state = dae.init(jax.random.PRNGKey(0), {"image": x})
+    state = jax.jit(dae.init)(jax.random.PRNGKey(0), {"image": x})
     step = jax.jit(dae.train_step)
     losses = []
     for i in range(40):

@@ -112,7 +112,7 @@ def trained():
     """A tiny VAE after 30 jitted steps (with its losses), and a binarised batch."""
     vae = tiny_vae()
     x = jnp.asarray(tiny_images(32))
-    state = vae.init(jax.random.PRNGKey(0), {"image": x})
+    state = jax.jit(vae.init)(jax.random.PRNGKey(0), {"image": x})
     step = jax.jit(vae.train_step)
     metrics = []
     for i in range(30):
@@ -129,8 +129,10 @@ def test_training_lowers_the_loss_and_samples_are_images(trained):
     for m in metrics:  # beta = 1: loss = recon + kl = -elbo
         np.testing.assert_allclose(m["loss"], m["recon"] + m["kl"], rtol=1e-5)
         np.testing.assert_allclose(m["elbo"], -m["loss"], rtol=1e-5)
-    s = np.asarray(vae.sample(state, jax.random.PRNGKey(0), 5))
-    r = np.asarray(vae.reconstruct(state, {"image": inputs[:3]}, jax.random.PRNGKey(0)))
+    s, r = jax.jit(lambda key: (vae.sample(state, key, 5),
+                                vae.reconstruct(state, {"image": inputs[:3]}, key)))(
+        jax.random.PRNGKey(0))
+    s, r = np.asarray(s), np.asarray(r)
     assert s.shape == (5, 8, 8, 1) and r.shape == (3, 8, 8, 1)
     assert s.min() >= -1 and s.max() <= 1 and r.min() >= -1 and r.max() <= 1
 
@@ -141,12 +143,13 @@ def test_iwae_bound_equals_a_float64_numpy_evaluation_of_the_same_samples(traine
     key, k = jax.random.PRNGKey(5), 7
     got = np.asarray(jax.jit(vae.iwae_bound, static_argnums=4)(
         state.params, inputs, targets, key, k))
-    mean, log_var = (np.asarray(a, np.float64) for a in vae.encode(state.params, inputs))
+    mean, log_var = (np.asarray(a, np.float64)
+                     for a in jax.jit(vae.encode)(state.params, inputs))
     eps = np.concatenate([np.asarray(jax.random.normal(jax.random.fold_in(key, j), (3, 6, 2)))
                           for j in range(3)])[:k].astype(np.float64)
     z = mean + np.exp(0.5 * log_var) * eps  # (k, B, latent)
-    logits = np.asarray(vae.decoder.apply({"params": state.params["decoder"]},
-                                          jnp.asarray(z, jnp.float32)), np.float64)
+    logits = np.asarray(jax.jit(vae.decoder.apply)({"params": state.params["decoder"]},
+                                                   jnp.asarray(z, jnp.float32)), np.float64)
     t = np.asarray(targets, np.float64)
     log_px = (t * logits - np.logaddexp(0, logits)).sum((2, 3, 4))
     log_pz = stats.norm.logpdf(z).sum(-1)
@@ -196,7 +199,7 @@ def test_test_metrics_report_elbo_and_iwae_nll(trained):
 def test_gaussian_likelihood_with_learned_scale_and_beta():
     x = jnp.asarray(tiny_images(8))
     vae = tiny_vae(likelihood="gaussian", gaussian_scale=None, beta=4.0)
-    state = vae.init(jax.random.PRNGKey(0), {"image": x})
+    state = jax.jit(vae.init)(jax.random.PRNGKey(0), {"image": x})
     np.testing.assert_array_equal(np.asarray(state.params["log_scale"]), [0.0])
     inputs, targets = vae.prepare(x, jax.random.PRNGKey(0))
     np.testing.assert_array_equal(np.asarray(inputs), np.asarray(x))  # no binarisation
@@ -209,7 +212,7 @@ def test_gaussian_likelihood_with_learned_scale_and_beta():
 def test_pmap_step_equals_the_single_device_step(trained):
     vae, _, _, _, _, step = trained
     x = jnp.asarray(tiny_images(32))
-    state = vae.init(jax.random.PRNGKey(0), {"image": x})
+    state = jax.jit(vae.init)(jax.random.PRNGKey(0), {"image": x})
     key = jax.random.PRNGKey(4)
     single, m1 = step(state, {"image": x}, key)
     pv = dataclasses.replace(vae, axis_name="d")
@@ -235,4 +238,4 @@ def test_bad_settings_are_refused(kw, message):
 def test_encoder_of_the_wrong_width_is_refused():
     vae = dataclasses.replace(tiny_vae(), encoder=Encoder(3, features=(4,), hidden=8))
     with pytest.raises(ValueError, match="needs 2 \\* latent_dim = 4"):
-        vae.init(jax.random.PRNGKey(0), {"image": jnp.asarray(tiny_images(2))})
+        jax.eval_shape(vae.init, jax.random.PRNGKey(0), {"image": jnp.asarray(tiny_images(2))})
