@@ -7,7 +7,10 @@ Each step: one reconstruction update (encoder + decoder, binary cross-entropy to
 intensities), one update of the latent discriminator (prior N(0, I) codes against encoded
 codes), one adversarial update of the encoder. Samples decode z ~ N(0, I).
 
-Runtime: RUNTIME on 2 CPU cores. Expected: EXPECTED
+Runtime: 1,000 steps took 3 min 10 s wall (100 s CPU) on 2 shared CPU cores. Expected at step
+1,000: train reconstruction loss ~ 93 nats/image (binary cross-entropy to grey intensities),
+held-out ~ 103 (``eval_recon_loss``); D near balance (``d_real`` ~ 0.76, ``d_fake`` ~ 0.24);
+recognisable digits of most classes in runs/aae/samples/step_0001000.png.
 """
 
 import ml_collections

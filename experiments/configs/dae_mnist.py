@@ -8,7 +8,12 @@ std 0.5 (on the [-1, 1] scale); loss: binary cross-entropy to the clean intensit
 summed over pixels. ``genjax sample`` runs the generalized-DAE Markov chain (Bengio et al.,
 2013) from uniform noise for ``--steps`` transitions (see genjax/objectives/dae.py).
 
-Runtime: RUNTIME on 2 CPU cores. Expected: EXPECTED
+Runtime: 1,000 steps took 2 min 40 s wall (81 s CPU) on 2 shared CPU cores. Expected:
+held-out reconstruction loss ~ 86 nats/image from corrupted inputs and ~ 79 from clean ones
+(``eval_loss``, ``eval_clean_loss``; binary cross-entropy to grey intensities, so it includes
+their entropy); sharp denoised reconstructions in runs/dae/samples/recon_*.png. The sampling
+chain mixes poorly: 30 steps from noise give mostly blob- and 8-like shapes with a few clear
+digits, as expected of a DAE chain this short; prefer the VAE or AAE to generate.
 """
 
 import ml_collections

@@ -3,10 +3,13 @@
     genjax train vae_mnist --workdir runs/vae
     genjax sample runs/vae --num 64 --out vae.png
 
-Runtime: about RUNTIME on 2 CPU cores. Expected: EXPECTED
-Test NLL by the IWAE bound (k = ``eval.iwae_k`` = 1000) on the test split via ``genjax eval``
-(``test_elbo``, ``test_nll_iwae_1000``); the comparison with the same network in PyTorch is
-``benchmarks/vae_reference.py`` (benchmarks/RESULTS.md).
+Runtime: 1,000 steps took 1 min 55 s wall (57 s CPU) on 2 shared CPU cores (compile ~5 s).
+Expected: train ELBO ~ -116 nats/image at step 1,000, held-out one-sample ELBO ~ -119
+(``eval_elbo`` in metrics.jsonl), KL ~ 22 nats; blurry but mostly recognisable digits in
+runs/vae/samples/ (a 4,000-digit training set and 16 epochs, so far from the full-MNIST
+numbers). Test NLL by the IWAE bound (k = ``eval.iwae_k`` = 1000) on the test split via
+``genjax eval`` (``test_elbo``, ``test_nll_iwae_1000``); the comparison with the same
+network in PyTorch is ``benchmarks/vae_reference.py`` (benchmarks/RESULTS.md).
 """
 
 import ml_collections
