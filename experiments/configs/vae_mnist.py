@@ -3,7 +3,7 @@
     genjax train vae_mnist --workdir runs/vae
     genjax sample runs/vae --num 64 --out vae.png
 
-Runtime: 1,000 steps took 1 min 55 s wall (57 s CPU) on 2 shared CPU cores (compile ~5 s).
+Runtime: 1,000 steps took 1 min 55 s wall (57 s CPU) on 2 shared CPU cores.
 Expected: train ELBO ~ -116 nats/image at step 1,000, held-out one-sample ELBO ~ -119
 (``eval_elbo`` in metrics.jsonl), KL ~ 22 nats; blurry but mostly recognisable digits in
 runs/vae/samples/ (a 4,000-digit training set and 16 epochs, so far from the full-MNIST
