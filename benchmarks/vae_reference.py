@@ -241,8 +241,10 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": str(args.threads)}
     results = {}
     for variant in ("genjax", "torch"):
-        cmd = [sys.executable, __file__, "--only", variant] + [
-            a for a in sys.argv[1:] if not a.startswith("--json")]
+        cmd = [sys.executable, __file__, "--only", variant, f"--steps={args.steps}",
+               f"--batch={args.batch}", f"--iwae-k={args.iwae_k}",
+               f"--iwae-chunk={args.iwae_chunk}", f"--eval-batch={args.eval_batch}",
+               f"--threads={args.threads}", f"--seed={args.seed}"]
         out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
         if out.returncode or not line:
