@@ -161,11 +161,71 @@ def build_vqvae_prior(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec
     )
 
 
+def _autoencoder_modules(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec,
+                         encoder_outputs: int):
+    """The shared conv encoder/decoder of the autoencoder families from ``config.model``."""
+    from genjax.nn.autoencoder import Decoder, Encoder
+
+    m = config.model
+    encoder = Encoder(out_features=encoder_outputs, features=tuple(m.enc_features),
+                      hidden=m.hidden)
+    decoder = Decoder(image_size=_image_size(config, spec), channels=spec.shape[-1],
+                      features=tuple(m.dec_features), hidden=m.hidden)
+    return encoder, decoder
+
+
+def build_vae(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
+    """A convolutional VAE (Bernoulli or Gaussian likelihood, beta weight, IWAE test NLL)."""
+    from genjax.objectives.vae import VAE
+
+    _require_images("vae", spec)
+    m = config.model
+    encoder, decoder = _autoencoder_modules(config, spec, 2 * m.latent_dim)
+    return VAE(
+        encoder=encoder, decoder=decoder, latent_dim=m.latent_dim, optimizer=_adam(config.optim),
+        likelihood=m.likelihood, beta=m.beta, gaussian_scale=m.gaussian_scale or None,
+        iwae_k=config.eval.iwae_k, iwae_chunk=config.eval.iwae_chunk,
+    )
+
+
+def build_dae(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
+    """A convolutional denoising autoencoder (Gaussian noise and/or masking corruption)."""
+    from genjax.objectives.dae import DAE
+
+    _require_images("dae", spec)
+    m = config.model
+    encoder, decoder = _autoencoder_modules(config, spec, m.latent_dim)
+    return DAE(
+        encoder=encoder, decoder=decoder, latent_dim=m.latent_dim, optimizer=_adam(config.optim),
+        loss=m.loss,
+        noise_std=m.noise_std, mask_prob=m.mask_prob, sample_steps=m.sample_steps,
+    )
+
+
+def build_aae(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
+    """An adversarial autoencoder: a latent discriminator against N(0, I)."""
+    from genjax.nn.autoencoder import LatentDiscriminator
+    from genjax.objectives.aae import AAE
+
+    _require_images("aae", spec)
+    m = config.model
+    encoder, decoder = _autoencoder_modules(config, spec, m.latent_dim)
+    return AAE(
+        encoder=encoder, decoder=decoder,
+        discriminator=LatentDiscriminator(features=tuple(m.d_features)),
+        latent_dim=m.latent_dim, ae_optimizer=_adam(config.optim),
+        d_optimizer=_adam(config.adv_optim), g_optimizer=_adam(config.adv_optim), loss=m.loss,
+    )
+
+
 FAMILIES: dict[str, Callable[[ml_collections.ConfigDict, gdata.DatasetSpec], Objective]] = {
     "dcgan": build_dcgan,
     "classifier": build_classifier,
     "vqvae": build_vqvae,
     "vqvae_prior": build_vqvae_prior,
+    "vae": build_vae,
+    "dae": build_dae,
+    "aae": build_aae,
 }
 
 

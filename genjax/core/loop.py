@@ -285,8 +285,7 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
                     save_samples(np.asarray(samples),
                                  workdir / "samples" / f"step_{step:07d}.png")
                 if recon_fn is not None:
-                    inputs = recon_batches.batch(0)
-                    inputs = {k: v[:RECON_COLUMNS] for k, v in inputs.items()}
+                    inputs = recon_inputs(recon_batches, RECON_COLUMNS)
                     recon = recon_fn(local, inputs, jax.random.fold_in(keys["sample"], step))
                     save_reconstructions(inputs[objective.data_key], np.asarray(recon),
                                          workdir / "samples" / f"recon_step_{step:07d}.png")
@@ -302,6 +301,14 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
             log.warning("interrupted; resume from the last checkpoint (step %s)", last_saved)
         raise
     return state
+
+
+def recon_inputs(batches: Any, count: int) -> dict[str, np.ndarray]:
+    """``count`` examples spread over one epoch (the first row of evenly spaced batches), so a
+    reconstruction grid shows every class even of a split stored sorted by class."""
+    picks = np.linspace(0, batches.steps_per_epoch - 1, count).round().astype(int)
+    rows = [{k: v[:1] for k, v in batches.batch(int(i)).items()} for i in picks]
+    return {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
 
 
 def evaluate(eval_fn: Callable, state: TrainState, eval_batches: Any, key: jax.Array,

@@ -124,3 +124,14 @@ def test_checkpoint_of_another_model_is_refused_and_kept(tmp_path):
         train(wider, batches(), tmp_path, settings(4), seed=0)
     assert saved_steps(tmp_path) == [2]
     assert not (tmp_path / "corrupt_checkpoints").exists()
+
+
+def test_reconstruction_inputs_spread_over_a_class_sorted_split():
+    from genjax.core.loop import recon_inputs
+    from genjax.data import ArraySource, Batches
+
+    labels = np.repeat(np.arange(10), 100).astype(np.int32)  # sorted by class, as mnist_subset
+    source = ArraySource({"point": np.zeros((1000, 2), np.float32), "label": labels})
+    picked = recon_inputs(Batches(source, 50, seed=0, shuffle=False), 10)
+    assert picked["point"].shape == (10, 2)
+    assert sorted(set(picked["label"].tolist())) == list(range(10))
