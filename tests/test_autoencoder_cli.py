@@ -1,5 +1,6 @@
 """VAE, DAE and AAE through the command line: train, resume bit-identically, sample, grids."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,11 @@ def test_train_resume_sample(family, tmp_path):
     assert main(["sample", str(a), "--num", "8", "--out", str(tmp_path / "s.npz")]) == 0
     images = np.load(tmp_path / "s.npz")["images"]
     assert images.shape == (8, 28, 28, 1) and images.dtype == np.uint8
+    if family == "vae":  # genjax eval: the ELBO and the IWAE bound over the whole test split
+        assert main(["eval", str(a), "--metrics", "none", "--config.eval.iwae_k=5"]) == 0
+        result = json.loads((a / "eval.json").read_text())
+        assert result["test_examples"] == 1000 and np.isfinite(result["test_elbo"])
+        assert result["test_nll_iwae_5"] <= -result["test_elbo"] + 1e-3  # IWAE_k >= ELBO
 
 
 def test_dae_trains_and_samples_with_steps(tmp_path):
