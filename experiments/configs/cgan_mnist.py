@@ -1,0 +1,20 @@
+"""Class-conditional DCGAN on the embedded MNIST digits (label embedding in G, projection D).
+
+    genjax train cgan_mnist --workdir runs/cgan
+    genjax sample runs/cgan --label 3 --out threes.png
+
+Runtime: about 5 minutes on 2 idle CPU cores (~0.35 s per step, 700 steps). Expected:
+digits of the requested class; samples/ grids show the classes 0-9 column by column.
+"""
+
+import ml_collections
+
+from experiments.configs._gan import gan_config
+
+
+def get_config() -> ml_collections.ConfigDict:
+    config = gan_config()
+    config.model.conditional = True
+    config.gan.ema_decay = 0.999
+    config.train.num_samples = 100  # 10 x 10 grid: one class per column
+    return config
