@@ -3,8 +3,10 @@
     genjax train cgan_mnist --workdir runs/cgan
     genjax sample runs/cgan --label 3 --out threes.png
 
-Runtime: about 5 minutes on 2 idle CPU cores (~0.35 s per step, 700 steps). Expected:
-digits of the requested class; samples/ grids show the classes 0-9 column by column.
+Runtime: not yet measured; the networks are the DCGAN's (plus an embedding and a projection),
+so expect about the DCGAN's ~0.31 s per step on 2 idle cores, ~4 minutes for 700 steps.
+Expected: digits of the requested class; samples/ grids show the classes 0-9 column by
+column (not yet verified by a full run).
 """
 
 import ml_collections

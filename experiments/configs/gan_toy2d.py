@@ -6,7 +6,8 @@ discriminator (3 x 200, 5 pieces), Adam(1e-4, beta1 0.8), batch 100, on toy2d_ri
     genjax train gan_toy2d --workdir runs/pacgan4 --config.model.pack=4 \\
         --config.train.batch_size=400
 
-Runtime: ~0.15 s per step on 2 shared CPU cores; the default 4000 steps take ~10 minutes.
+Runtime: ~0.16 s per step measured on 2 CPU cores shared with other jobs (load ~12), so
+the default 4000 steps take ~10 minutes there.
 benchmarks/toy2d_modes.py trains many seeds of these recipes at once and scores them.
 Expected: samples/ shows points gathering on the ring's modes (see benchmarks/RESULTS.md
 for modes captured and high-quality share at this length).

@@ -3,8 +3,9 @@ BatchNorm), EMA generator, DiffAugment (translation, cutout) for the small datas
 
     genjax train hinge_sn_mnist --workdir runs/hinge_sn
 
-Runtime: about 6 minutes on 2 idle CPU cores (~0.4 s per step, 1000 steps). Expected:
-recognisable digits of all ten classes; d_real_score stays above d_fake_score.
+Runtime: not yet measured (DCGAN-sized networks, no BatchNorm in D; expect ~0.3-0.4 s per
+step on 2 idle cores). Expected: recognisable digits of all ten classes; d_real_score stays
+above d_fake_score (not yet verified by a full run).
 """
 
 import ml_collections

@@ -5,9 +5,10 @@
 
 Schedule: 300 steps at 4x4, then per level 300 fade-in + 300 stable steps: grown to 32x32
 by step 2100, 2400 steps in all. The phase is a function of the checkpoint's step, so a run
-resumed mid-fade continues exactly. Runtime: about 15 minutes on 2 idle CPU cores (the low
-levels are cheap, 32x32 steps ~0.6 s). Expected: blurry digit shapes at 8x8 that sharpen
-at each level; metrics.jsonl logs level and alpha.
+resumed mid-fade continues exactly. Runtime: not yet measured (low levels are cheap; the R1
+penalty makes each step a double backward). Expected: blurry digit shapes at low levels
+that sharpen at each level; metrics.jsonl logs level and alpha (not yet verified by a full
+run).
 """
 
 import ml_collections

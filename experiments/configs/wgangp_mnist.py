@@ -3,10 +3,10 @@ lambda 10, five critic updates per generator update, Adam(1e-4, 0.5, 0.9).
 
     genjax train wgangp_mnist --workdir runs/wgangp
 
-Runtime: about 12 minutes on 2 idle CPU cores (each step is 5 critic updates with a
-double-backward penalty, ~1 s). Expected: recognisable digits by step 1500; the critic's
-d_loss (negative Wasserstein estimate) rises towards 0 while gp stays near its lambda-balanced
-level.
+Runtime: not yet measured; each step is 5 critic updates with a double-backward penalty
+plus one G update, so expect several times the DCGAN's ~0.31 s per step on 2 idle cores.
+Expected: recognisable digits by the end; d_loss (the negative Wasserstein estimate) rises
+towards 0 and gp stays small (not yet verified by a full run).
 """
 
 import ml_collections
