@@ -101,6 +101,9 @@ def build_gan(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Obj
     m, g = config.model, config.gan
     if m.conditional and not spec.num_classes:
         raise ConfigError(f"model.conditional needs labels; dataset {spec.name!r} has none")
+    if m.conditional and m.arch != "dcgan":
+        raise ConfigError(f"model.conditional needs model.arch='dcgan' (label embedding, "
+                          f"projection D); got arch {m.arch!r}")
     generator, discriminator = _gan_networks(config, spec)
     o = config.optim
     common = dict(
