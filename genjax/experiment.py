@@ -64,6 +64,9 @@ def _gan_networks(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec):
     from genjax.nn import dcgan, mlp, progressive
 
     m = config.model
+    if m.arch not in ("dcgan", "mlp", "progressive"):
+        raise ConfigError(f"unknown model.arch {m.arch!r}; choose 'dcgan', 'mlp' or "
+                          "'progressive'")
     pack, classes = m.pack, (spec.num_classes if m.conditional else 0)
     if m.arch == "mlp":
         if spec.kind == "image":
@@ -80,17 +83,16 @@ def _gan_networks(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec):
                 dcgan.Discriminator(features=tuple(m.d_features), image_size=size,
                                     channels=channels * pack, norm=m.d_norm,
                                     spectral_norm=m.spectral_norm, num_classes=classes))
-    if m.arch == "progressive":
-        if m.conditional or m.spectral_norm:
-            raise ConfigError("model.arch='progressive' takes neither conditional nor "
-                              "spectral_norm here; set them to False")
-        g = progressive.ProgressiveGenerator(features=tuple(m.g_features), channels=channels)
-        if g.image_size != size:
-            raise ConfigError(f"progressive g_features {tuple(m.g_features)} make "
-                              f"{g.image_size}x{g.image_size} images, the data is {size}x{size}; "
-                              f"give {int(math.log2(size)) - 1} widths or set data.image_size")
-        return g, progressive.ProgressiveDiscriminator(features=tuple(m.d_features))
-    raise ConfigError(f"unknown model.arch {m.arch!r}; choose 'dcgan', 'mlp' or 'progressive'")
+    # progressive
+    if m.conditional or m.spectral_norm:
+        raise ConfigError("model.arch='progressive' takes neither conditional nor "
+                          "spectral_norm here; set them to False")
+    g = progressive.ProgressiveGenerator(features=tuple(m.g_features), channels=channels)
+    if g.image_size != size:
+        raise ConfigError(f"progressive g_features {tuple(m.g_features)} make "
+                          f"{g.image_size}x{g.image_size} images, the data is {size}x{size}; "
+                          f"give {int(math.log2(size)) - 1} widths or set data.image_size")
+    return g, progressive.ProgressiveDiscriminator(features=tuple(m.d_features))
 
 
 def build_gan(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:

@@ -43,3 +43,17 @@ def test_every_gan_config_builds(tmp_path):
         shapes = jax.eval_shape(experiment.objective.init, jax.random.PRNGKey(0),
                                 experiment.train_batches.batch(0))
         assert shapes.params["generator"], name
+
+
+@pytest.mark.parametrize("argv_tail, expected", [
+    (["gan_toy2d", "--config.gan.loss=wasserstien"], "unknown GAN loss 'wasserstien'"),
+    (["gan_toy2d", "--config.gan.augment=color"], "needs image data"),
+    (["gan_toy2d", "--config.model.conditional=True"], "needs labels"),
+    (["cgan_mnist", "--config.gan.augment=flip"], "unknown DiffAugment policy"),
+    (["gan_toy2d", "--config.model.arch=resnet"], "unknown model.arch 'resnet'"),
+])
+def test_bad_gan_options_get_one_clear_error(capsys, tmp_path, argv_tail, expected):
+    code = main(["train", *argv_tail, "--workdir", str(tmp_path / "w")])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and err.startswith("genjax: error:") and len(err.splitlines()) == 1, err
+    assert expected in err
