@@ -7,6 +7,7 @@ typed modules. Adding a family means adding one builder to ``FAMILIES``.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -72,9 +73,76 @@ def build_dcgan(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> O
         latent_dim=m.latent_dim,
         g_optimizer=_adam(config.optim),
         d_optimizer=_adam(config.optim),
-        g_loss=m.g_loss,
+        loss=m.g_loss,
         ema_decay=m.ema_decay or None,
     )
+
+
+def _gan_networks(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec):
+    """The generator and discriminator of ``config.model.arch`` for a GAN config."""
+    from genjax.nn import dcgan, mlp, progressive
+
+    m = config.model
+    if m.arch not in ("dcgan", "mlp", "progressive"):
+        raise ConfigError(f"unknown model.arch {m.arch!r}; choose 'dcgan', 'mlp' or "
+                          "'progressive'")
+    pack, classes = m.pack, (spec.num_classes if m.conditional else 0)
+    if m.arch == "mlp":
+        if spec.kind == "image":
+            raise ConfigError("model.arch='mlp' is the 2D protocol's network; use point data "
+                              "(--config.data.name=toy2d_ring) or model.arch='dcgan'")
+        return (mlp.MLPGenerator(hidden=tuple(m.g_hidden), out=spec.shape[-1]),
+                mlp.MaxoutDiscriminator(hidden=tuple(m.d_hidden), pieces=m.maxout_pieces,
+                                        spectral_norm=m.spectral_norm))
+    _require_images(f"gan (arch {m.arch!r})", spec)
+    size, channels = _image_size(config, spec), spec.shape[-1]
+    if m.arch == "dcgan":
+        return (dcgan.Generator(features=tuple(m.g_features), channels=channels,
+                                image_size=size, num_classes=classes, label_dim=m.label_dim),
+                dcgan.Discriminator(features=tuple(m.d_features), image_size=size,
+                                    channels=channels * pack, norm=m.d_norm,
+                                    spectral_norm=m.spectral_norm, num_classes=classes))
+    # progressive
+    if m.conditional or m.spectral_norm:
+        raise ConfigError("model.arch='progressive' takes neither conditional nor "
+                          "spectral_norm here; set them to False")
+    g = progressive.ProgressiveGenerator(features=tuple(m.g_features), channels=channels)
+    if g.image_size != size:
+        raise ConfigError(f"progressive g_features {tuple(m.g_features)} make "
+                          f"{g.image_size}x{g.image_size} images, the data is {size}x{size}; "
+                          f"give {int(math.log2(size)) - 1} widths or set data.image_size")
+    return g, progressive.ProgressiveDiscriminator(features=tuple(m.d_features))
+
+
+def build_gan(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
+    """Any GAN recipe: ``model.arch`` picks the networks, ``gan.*`` the loss and regularisers,
+    ``model.conditional`` a class-conditional GAN, ``model.arch='progressive'`` growth."""
+    from genjax.objectives.gan import GAN, ConditionalGAN, GrowthSchedule, ProgressiveGAN
+
+    m, g = config.model, config.gan
+    if m.conditional and not spec.num_classes:
+        raise ConfigError(f"model.conditional needs labels; dataset {spec.name!r} has none")
+    if m.conditional and m.arch != "dcgan":
+        raise ConfigError(f"model.conditional needs model.arch='dcgan' (label embedding, "
+                          f"projection D); got arch {m.arch!r}")
+    generator, discriminator = _gan_networks(config, spec)
+    o = config.optim
+    common = dict(
+        generator=generator, discriminator=discriminator, latent_dim=m.latent_dim,
+        g_optimizer=optax.adam(o.g_lr, b1=o.b1, b2=o.b2),
+        d_optimizer=optax.adam(o.d_lr, b1=o.b1, b2=o.b2),
+        loss=g.loss, gp_weight=g.gp_weight, r1_weight=g.r1_weight, n_critic=g.n_critic,
+        ema_decay=g.ema_decay or None, pack=m.pack,
+        data_key="image" if spec.kind == "image" else "point",
+        augment=tuple(p.strip() for p in g.augment.split(",") if p.strip()),
+    )
+    if m.arch == "progressive":
+        levels = len(m.g_features)
+        return ProgressiveGAN(**common, schedule=GrowthSchedule(
+            levels=levels, stable_steps=m.stable_steps, fade_steps=m.fade_steps))
+    if m.conditional:
+        return ConditionalGAN(**common, num_classes=spec.num_classes)
+    return GAN(**common)
 
 
 def build_classifier(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
@@ -220,6 +288,7 @@ def build_aae(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Obj
 
 FAMILIES: dict[str, Callable[[ml_collections.ConfigDict, gdata.DatasetSpec], Objective]] = {
     "dcgan": build_dcgan,
+    "gan": build_gan,
     "classifier": build_classifier,
     "vqvae": build_vqvae,
     "vqvae_prior": build_vqvae_prior,

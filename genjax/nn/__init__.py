@@ -6,6 +6,9 @@
 * :mod:`genjax.nn.dcgan`: the DCGAN :class:`Generator` and
   :class:`Discriminator`.
 * :mod:`genjax.nn.init`: DCGAN initializers.
+* :mod:`genjax.nn.mlp`: the 2D protocol's MLP generator and maxout discriminator.
+* :mod:`genjax.nn.progressive`: progressively growing generator and discriminator.
+* :mod:`genjax.nn.diffaugment`: DiffAugment (colour, translation, cutout) for D's inputs.
 """
 
 from genjax.nn.conv import (

@@ -22,6 +22,18 @@ gradients on XLA-CPU); compile CPU training steps with
 Initialization as in the paper: conv weights N(0, 0.02), BN scale N(1, 0.02),
 biases 0.
 
+GAN-recipe options (defaults give the article's DCGAN):
+
+* ``Generator(num_classes=K)``: a conditional generator; ``labels (B,)`` are embedded
+  (``label_dim`` wide) and concatenated to ``z``.
+* ``Discriminator(num_classes=K)``: a projection discriminator (Miyato & Koyama, 2018):
+  ``logit = psi(phi(x)) + <embed(y), phi(x)>`` with ``phi(x)`` the flattened 4x4 features
+  and ``psi`` the final 4x4 convolution.
+* ``Discriminator(norm="layer" | "none")``: no BatchNorm (WGAN-GP's critic must not couple
+  samples; the hinge + spectral-norm recipe uses none).
+* ``Discriminator(spectral_norm=True)``: every convolution wrapped in flax's
+  ``nn.SpectralNorm``; its power-iteration vectors live in ``batch_stats`` (model_state).
+
 BatchNorm (caller's contract):
 
 * ``train=True`` normalizes with batch statistics and updates the running
@@ -119,6 +131,19 @@ def _batch_norm(train: bool, dtype: Any, param_dtype: Any, axis_name: str | None
     )
 
 
+def _condition_latents(z: Array, labels: Array | None, num_classes: int,
+                       label_dim: int) -> Array:
+    """``z`` with the labels' embedding concatenated (conditional), else ``z`` unchanged."""
+    if not num_classes:
+        if labels is not None:
+            raise ValueError("labels given to an unconditional Generator; set num_classes")
+        return z
+    if labels is None:
+        raise ValueError("a conditional Generator (num_classes > 0) needs labels")
+    embed = nn.Embed(num_classes, label_dim, name="label_embedding")(labels)
+    return jnp.concatenate([z, embed.astype(z.dtype)], axis=1)
+
+
 class Generator(nn.Module):
     """DCGAN generator: latent vectors to images in ``[-1, 1]`` (NHWC).
 
@@ -130,6 +155,8 @@ class Generator(nn.Module):
       dtype: computation dtype (e.g. ``jnp.bfloat16``); BN stats stay float32.
       param_dtype: parameter dtype.
       axis_name: BatchNorm cross-replica axis name (pmap/shard_map), or None.
+      num_classes: > 0 makes the generator conditional on ``labels``.
+      label_dim: width of the label embedding concatenated to ``z``.
     """
 
     features: tuple[int, ...] | None = None
@@ -138,14 +165,17 @@ class Generator(nn.Module):
     dtype: Any = jnp.float32
     param_dtype: Any = jnp.float32
     axis_name: str | None = None
+    num_classes: int = 0
+    label_dim: int = 32
 
     @nn.compact
-    def __call__(self, z: Array, train: bool) -> Array:
+    def __call__(self, z: Array, train: bool, labels: Array | None = None) -> Array:
         """Generates images.
 
         Args:
           z: latent codes ``(B, latent_dim)``.
           train: BatchNorm mode (see the module docstring).
+          labels: int class labels ``(B,)``, required iff ``num_classes > 0``.
 
         Returns:
           Images ``(B, image_size, image_size, channels)`` in ``[-1, 1]``, in ``dtype``.
@@ -156,6 +186,7 @@ class Generator(nn.Module):
             features = _check_features(self.features, self.image_size, "Generator")
         if z.ndim != 2:
             raise ValueError(f"Generator expects z of shape (batch, latent_dim); got {z.shape}")
+        z = _condition_latents(z, labels, self.num_classes, self.label_dim)
         x = z.reshape(z.shape[0], 1, 1, z.shape[1]).astype(self.dtype)
         conv = dict(dtype=self.dtype, param_dtype=self.param_dtype, kernel_init=dcgan_conv_init())
         # 1x1 -> 4x4: PyTorch ConvTranspose2d(k=4, s=1, p=0).
@@ -183,6 +214,9 @@ class Discriminator(nn.Module):
       dtype: computation dtype; logits are returned in float32.
       param_dtype: parameter dtype.
       axis_name: BatchNorm cross-replica axis name (pmap/shard_map), or None.
+      norm: ``"batch"`` (DCGAN), ``"layer"`` (per-sample, over H, W, C) or ``"none"``.
+      spectral_norm: spectrally normalise every convolution (``u`` in ``batch_stats``).
+      num_classes: > 0 makes this a projection discriminator on ``labels``.
     """
 
     features: tuple[int, ...] | None = None
@@ -191,14 +225,18 @@ class Discriminator(nn.Module):
     dtype: Any = jnp.float32
     param_dtype: Any = jnp.float32
     axis_name: str | None = None
+    norm: str = "batch"
+    spectral_norm: bool = False
+    num_classes: int = 0
 
     @nn.compact
-    def __call__(self, x: Array, train: bool) -> Array:
+    def __call__(self, x: Array, train: bool, labels: Array | None = None) -> Array:
         """Scores images.
 
         Args:
           x: images ``(B, image_size, image_size, C)``, scaled to ``[-1, 1]``.
-          train: BatchNorm mode (see the module docstring).
+          train: BatchNorm mode and spectral-norm updates (see the module docstring).
+          labels: int class labels ``(B,)``, required iff ``num_classes > 0``.
 
         Returns:
           float32 logits ``(B,)`` (positive: "real").
@@ -208,15 +246,36 @@ class Discriminator(nn.Module):
         else:
             features = _check_features(self.features, self.image_size, "Discriminator")
         self._check_input(x)
+        if self.norm not in ("batch", "layer", "none"):
+            raise ValueError(f"Discriminator norm must be 'batch', 'layer' or 'none'; "
+                             f"got {self.norm!r}")
         conv = dict(dtype=self.dtype, param_dtype=self.param_dtype, kernel_init=dcgan_conv_init())
+
+        def apply_conv(layer: nn.Module, h: Array) -> Array:
+            if self.spectral_norm:
+                return nn.SpectralNorm(layer)(h, update_stats=train)
+            return layer(h)
+
         h = x.astype(self.dtype)
         for f in features:
             # Halves the resolution: Conv2d(k=4, s=2, p=1).
-            h = Conv(f, KERNEL, (2, 2), padding=((1, 1), (1, 1)), use_bias=False, **conv)(h)
-            h = _batch_norm(train, self.dtype, self.param_dtype, self.axis_name)(h)
+            h = apply_conv(Conv(f, KERNEL, (2, 2), padding=((1, 1), (1, 1)),
+                                use_bias=self.norm == "none", **conv), h)
+            if self.norm == "batch":
+                h = _batch_norm(train, self.dtype, self.param_dtype, self.axis_name)(h)
+            elif self.norm == "layer":
+                h = nn.LayerNorm(reduction_axes=(1, 2, 3), dtype=self.dtype,
+                                 param_dtype=self.param_dtype)(h)
             h = nn.leaky_relu(h, LEAKY_SLOPE)
-        h = Conv(1, KERNEL, (1, 1), padding="VALID", use_bias=True, **conv)(h)
-        return h.reshape(h.shape[0]).astype(jnp.float32)
+        out = apply_conv(Conv(1, KERNEL, (1, 1), padding="VALID", use_bias=True, **conv), h)
+        logits = out.reshape(out.shape[0]).astype(jnp.float32)
+        if self.num_classes:
+            if labels is None:
+                raise ValueError("a projection discriminator (num_classes > 0) needs labels")
+            phi = h.reshape(h.shape[0], -1).astype(jnp.float32)
+            embed = nn.Embed(self.num_classes, phi.shape[1], name="projection")(labels)
+            logits = logits + jnp.sum(embed * phi, axis=1)
+        return logits
 
     def _check_input(self, x: Array) -> None:
         s = self.image_size

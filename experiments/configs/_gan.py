@@ -1,0 +1,49 @@
+"""The keys every ``gan`` family config has (the named configs change some of them).
+
+``model.arch`` picks the networks (``dcgan``, ``mlp`` for the 2D protocol, ``progressive``);
+``gan.*`` the adversarial loss, penalties, critic steps, EMA and DiffAugment; see
+``genjax.objectives.gan.GAN`` for their meaning.
+"""
+
+import ml_collections
+
+from genjax.config import base_config
+
+
+def gan_config() -> ml_collections.ConfigDict:
+    config = base_config()
+    config.family = "gan"
+    config.data.name = "mnist_subset"
+    config.data.image_size = 32  # pad 28 -> 32
+    config.model = ml_collections.ConfigDict({
+        "arch": "dcgan",  # dcgan | mlp | progressive
+        "latent_dim": 100,
+        "g_features": (256, 128, 64),  # dcgan: widest first; progressive: per level, 4x4 first
+        "d_features": (64, 128, 256),  # dcgan: narrowest first; progressive: as g_features
+        "d_norm": "batch",  # dcgan discriminator: batch | layer | none
+        "spectral_norm": False,
+        "conditional": False,  # label embedding in G, projection D (labelled data)
+        "label_dim": 32,
+        "pack": 1,  # PacGAN packing degree
+        "g_hidden": (400, 400, 400, 400),  # mlp generator
+        "d_hidden": (200, 200, 200),  # mlp maxout discriminator
+        "maxout_pieces": 5,
+        "stable_steps": 0,  # progressive growth schedule
+        "fade_steps": 0,
+    })
+    config.gan = ml_collections.ConfigDict({
+        "loss": "non_saturating",  # minimax | non_saturating | hinge | least_squares | wasserstein
+        "gp_weight": 0.0,  # WGAN-GP lambda
+        "r1_weight": 0.0,  # R1 gamma
+        "n_critic": 1,
+        "ema_decay": 0.0,  # 0: no EMA of G
+        "augment": "",  # DiffAugment, e.g. "color,translation,cutout"
+    })
+    config.optim = ml_collections.ConfigDict({"g_lr": 2e-4, "d_lr": 2e-4, "b1": 0.5,
+                                              "b2": 0.999})
+    config.train.steps = 700
+    config.train.batch_size = 64
+    config.train.log_every = 25
+    config.train.checkpoint_every = 350
+    config.train.sample_every = 100
+    return config

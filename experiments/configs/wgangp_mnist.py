@@ -1,0 +1,29 @@
+"""WGAN-GP (Gulrajani et al., 2017) on the embedded MNIST digits: a layer-norm critic,
+lambda 10, five critic updates per generator update, Adam(1e-4, 0.5, 0.9).
+
+    genjax train wgangp_mnist --workdir runs/wgangp
+
+Runtime: not yet measured; each step is 5 critic updates with a double-backward penalty
+plus one G update, so expect several times the DCGAN's ~0.31 s per step on 2 idle cores.
+Expected: recognisable digits by the end; d_loss (the negative Wasserstein estimate) rises
+towards 0 and gp stays small (not yet verified by a full run).
+"""
+
+import ml_collections
+
+from experiments.configs._gan import gan_config
+
+
+def get_config() -> ml_collections.ConfigDict:
+    config = gan_config()
+    config.model.d_norm = "layer"  # the penalty needs a per-sample critic: no BatchNorm
+    config.gan.loss = "wasserstein"
+    config.gan.gp_weight = 10.0
+    config.gan.n_critic = 5
+    config.gan.ema_decay = 0.999
+    config.optim = ml_collections.ConfigDict({"g_lr": 1e-4, "d_lr": 1e-4, "b1": 0.5,
+                                              "b2": 0.9})
+    config.train.steps = 1500
+    config.train.checkpoint_every = 500
+    config.train.sample_every = 250
+    return config
