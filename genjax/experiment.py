@@ -113,6 +113,7 @@ def build_ddpm(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Ob
     else:
         _require_keys("ddpm", "points", m, ("features", "num_layers"), "ddpm_toy2d")
         model = MLPDenoiser(features=m.features, num_layers=m.num_layers,
+                            input_features=m.get("input_features", 0),
                             num_classes=num_classes, dtype=dtypes[m.dtype])
         shape, data_key, decoder = tuple(spec.shape), "point", "gaussian"
     return Diffusion(

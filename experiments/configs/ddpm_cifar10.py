@@ -9,9 +9,10 @@ self-attention at 16x16, dropout 0.1, Adam 2e-4 with 5,000 warmup steps, gradien
 EMA 0.9999, batch 128, random horizontal flips in the paper (not applied here).
 
 Expected: the paper reports FID 3.17 and IS 9.46 (50k samples, 1000-step ancestral sampling,
-the EMA weights) after 800k steps at batch 128: the authors report 21 steps/s on a TPU v3-8 (about 8 V100s),
-i.e. about 10.6 hours; on one GPU expect days. DDIM with 50 steps gives FID 4.67 in the DDIM
-paper (about 7.7 in public reproductions). Test bound: <= 3.75 bits/dim (L_simple, Table 1).
+the EMA weights) after 800k steps at batch 128: the authors report 21 steps/s on a TPU
+v3-8 (about 8 V100s), i.e. about 10.6 hours; on one GPU expect days. DDIM with 50 steps
+gives FID 4.67 in the DDIM paper (about 7.7 in public reproductions). Test bound:
+<= 3.75 bits/dim (L_simple, Table 1).
 bf16 compute: ``--config.model.dtype=bfloat16``. ``benchmarks/unet_gpu.py`` times this
 network's train step.
 """

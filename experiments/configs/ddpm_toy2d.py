@@ -17,7 +17,8 @@ def get_config() -> ml_collections.ConfigDict:
     config = ddpm_base()
     config.data.name = "toy2d_grid"
     config.model = ml_collections.ConfigDict({
-        "features": 128, "num_layers": 3, "class_conditional": False, "dtype": "float32"})
+        "features": 128, "num_layers": 3, "input_features": 64, "class_conditional": False,
+        "dtype": "float32"})
     config.diffusion.timesteps = 200
     config.diffusion.ema_decay = 0.999
     config.optim.lr = 1e-3
