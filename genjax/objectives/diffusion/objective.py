@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from genjax.config import ConfigError
 from genjax.core.parallel import batch_random
 from genjax.core.state import TrainState, apply_updates, ema_update
 from genjax.objectives.diffusion import likelihood
@@ -215,21 +216,9 @@ class Diffusion:
         Returns:
           Images ``(num, H, W, C)`` in [-1, 1] or points ``(num, D)``.
         """
-        sampler = self.sampler if sampler is None else sampler
-        if sampler not in SAMPLERS:
-            raise ValueError(f"unknown sampler {sampler!r}; choose one of {SAMPLERS}")
-        guidance = self.guidance if guidance is None else float(guidance)
-        T = self.schedule.num_timesteps
-        if sampler == "ddpm" and steps not in (None, T):
-            raise ValueError(f"the ddpm sampler takes all T={T} steps; use --sampler ddim for "
-                             f"{steps} steps")
-        if not self.conditional and (label is not None or guidance != 1.0):
-            raise ValueError("this diffusion model is unconditional: it takes no label or "
-                             "guidance (train a class-conditional config, e.g. ddpm_mnist_cond)")
+        sampler, steps, guidance = self._check_options(label, sampler, steps, guidance)
         labels = None
         if self.conditional:
-            if label is not None and not 0 <= label < self.num_classes:
-                raise ValueError(f"label must be in [0, {self.num_classes}), got {label}")
             labels = (jnp.full((num,), label, jnp.int32) if label is not None
                       else jnp.arange(num, dtype=jnp.int32) % self.num_classes)
         shape = (num, *self.data_shape)
@@ -238,9 +227,31 @@ class Diffusion:
         denoise = self.denoiser(state.ema_params, labels, guidance)
         if sampler == "ddpm":
             return ddpm_sample(denoise, self.schedule, x_T, k_run, self.ddpm_variance, self._clip)
-        return ddim_sample(denoise, self.schedule, x_T, k_run,
-                           self.sample_steps if steps is None else int(steps), self.ddim_eta,
-                           self._clip)
+        return ddim_sample(denoise, self.schedule, x_T, k_run, steps, self.ddim_eta, self._clip)
+
+    def _check_options(self, label, sampler, steps, guidance) -> tuple[str, int, float]:
+        """Resolves the sample options to ``(sampler, steps, guidance)``.
+
+        Raises:
+          ConfigError: an option this model cannot take, with the fix.
+        """
+        sampler = self.sampler if sampler is None else sampler
+        if sampler not in SAMPLERS:
+            raise ConfigError(f"unknown sampler {sampler!r}; choose one of {SAMPLERS}")
+        T = self.schedule.num_timesteps
+        if sampler == "ddpm" and steps not in (None, T):
+            raise ConfigError(f"the ddpm sampler takes all T={T} steps; use --sampler ddim for "
+                              f"{steps} steps")
+        steps = T if sampler == "ddpm" else (self.sample_steps if steps is None else int(steps))
+        if not 1 <= steps <= T:
+            raise ConfigError(f"--steps must be in [1, {T}] (the model's T), got {steps}")
+        if not self.conditional and (label is not None or guidance not in (None, 1.0)):
+            raise ConfigError("this diffusion model is unconditional: it takes no --label or "
+                              "--guidance (train a class-conditional config, e.g. "
+                              "ddpm_mnist_cond)")
+        if label is not None and not 0 <= label < self.num_classes:
+            raise ConfigError(f"label must be in [0, {self.num_classes}), got {label}")
+        return sampler, steps, self.guidance if guidance is None else float(guidance)
 
     def eval_metrics(self, state: TrainState, batch, key: Array):
         """The denoising loss of the EMA parameters on a held-out batch (no label dropout)."""
