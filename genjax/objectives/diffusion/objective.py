@@ -100,6 +100,9 @@ class Diffusion:
         if self.decoder not in likelihood.DECODERS:
             raise ValueError(f"unknown decoder {self.decoder!r}; choose one of "
                              f"{likelihood.DECODERS}")
+        if not 1 <= self.sample_steps <= self.schedule.num_timesteps:
+            raise ValueError(f"sample_steps must be in [1, {self.schedule.num_timesteps}] (the "
+                             f"schedule's T), got {self.sample_steps}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if not 0.0 <= self.label_dropout < 1.0:

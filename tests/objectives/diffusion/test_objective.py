@@ -97,7 +97,7 @@ def test_pmapped_step_equals_the_single_device_step():
 
 def test_conditional_sampling_options_and_clear_errors():
     cond = point_model(model=MLPDenoiser(features=8, num_layers=1, num_classes=3),
-                       num_classes=3, schedule=linear_schedule(10))
+                       num_classes=3, schedule=linear_schedule(10), sample_steps=5)
     batch = {"point": jnp.ones((4, 2)), "label": jnp.array([0, 1, 2, 0])}
     state = cond.init(jax.random.PRNGKey(0), batch)
     state, _ = jax.jit(cond.train_step)(state, batch, jax.random.PRNGKey(1))
@@ -113,9 +113,11 @@ def test_conditional_sampling_options_and_clear_errors():
         cond.sample(state, jax.random.PRNGKey(2), 2, sampler="euler")
     with pytest.raises(ValueError, match="needs 'label'"):
         cond.init(jax.random.PRNGKey(0), {"point": jnp.ones((4, 2))})
-    uncond = point_model(schedule=linear_schedule(10))
+    uncond = point_model(schedule=linear_schedule(10), sample_steps=5)
     ustate = uncond.init(jax.random.PRNGKey(0), {"point": jnp.ones((4, 2))})
     with pytest.raises(ValueError, match="unconditional"):
         uncond.sample(ustate, jax.random.PRNGKey(2), 2, label=1)
     with pytest.raises(ValueError, match="choose one of"):
         point_model(prediction="score")
+    with pytest.raises(ValueError, match=r"sample_steps must be in \[1, 100\]"):
+        point_model(sample_steps=101)
