@@ -10,7 +10,6 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from genjax.config import ConfigError
 from genjax.core.parallel import batch_random
 from genjax.core.state import TrainState, apply_updates, ema_update
 from genjax.objectives.diffusion import likelihood
@@ -236,8 +235,11 @@ class Diffusion:
         """Resolves the sample options to ``(sampler, steps, guidance)``.
 
         Raises:
-          ConfigError: an option this model cannot take, with the fix.
+          ConfigError: an option this model cannot take, with the fix (a ValueError; the CLI
+            prints it as one line).
         """
+        from genjax.config import ConfigError  # lazily: keeps ml_collections optional here
+
         sampler = self.sampler if sampler is None else sampler
         if sampler not in SAMPLERS:
             raise ConfigError(f"unknown sampler {sampler!r}; choose one of {SAMPLERS}")
