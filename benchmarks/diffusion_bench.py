@@ -39,12 +39,14 @@ def _mnist_batch(batch: int) -> dict:
                    transform=default_transform(spec)).batch(0)
 
 
-def _objective(name: str = "ddpm_mnist"):
+def _objective(name: str = "ddpm_mnist", ch: int | None = None):
     from genjax.config import load_config
     from genjax.data import dataset_spec
     from genjax.experiment import build_objective
 
     config = load_config(name)
+    if ch:
+        config.model.ch = ch
     return config, build_objective(config, dataset_spec(config.data.name))
 
 
@@ -85,12 +87,12 @@ def _perturbed(params, scale=0.05):
                                      for p, k in zip(leaves, keys, strict=True)])
 
 
-def bench_speed(batch: int, iters: int) -> list[dict]:
+def bench_speed(batch: int, iters: int, ch: int | None) -> list[dict]:
     import jax
 
     from genjax.core.step import make_train_step
 
-    config, objective = _objective()
+    config, objective = _objective(ch=ch)
     data = _mnist_batch(batch)
     state = jax.jit(objective.init)(jax.random.PRNGKey(0), data)
     net, torch = _torch_unet(config, _perturbed(state.params))
@@ -150,10 +152,10 @@ def bench_speed(batch: int, iters: int) -> list[dict]:
     return rows
 
 
-def bench_sampling(batch: int, steps: int, reps: int) -> list[dict]:
+def bench_sampling(batch: int, steps: int, reps: int, ch: int | None) -> list[dict]:
     import jax
 
-    config, objective = _objective()
+    config, objective = _objective(ch=ch)
     data = _mnist_batch(8)
     state = jax.jit(objective.init)(jax.random.PRNGKey(0), data)
     state = state.replace(ema_params=_perturbed(state.ema_params))
@@ -271,6 +273,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--train-steps", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--ch", type=int, default=None,
+                        help="UNet base width (default: the ddpm_mnist config's 32)")
     args = parser.parse_args()
 
     import torch
@@ -287,19 +291,19 @@ def main() -> None:
           f"torch {torch.__version__}")
     if args.part == "speed":
         batch = args.batch or 64
-        rows = bench_speed(batch, args.iters)
+        rows = bench_speed(batch, args.iters, args.ch)
         ref = rows[-1]["ms"]
-        print(f"\n| ddpm_mnist UNet train step, batch {batch} | ms/step | vs torch eager | "
-              "compile s |\n|---|---|---|---|")
+        print(f"\n| ddpm_mnist UNet (ch {args.ch or 32}) train step, batch {batch} | ms/step "
+              "| vs torch eager | compile s |\n|---|---|---|---|")
         for r in rows:
             print(f"| {r['impl']} | {r['ms']:.0f} | {ref / r['ms']:.2f}x faster | "
                   f"{r['compile_s']:.1f} |")
     elif args.part == "sampling":
         batch = args.batch or 256
-        rows = bench_sampling(batch, args.steps, args.reps)
+        rows = bench_sampling(batch, args.steps, args.reps, args.ch)
         ref = rows[-1]["img_s"]
-        print(f"\n| DDIM {args.steps} steps, batch {batch}, ddpm_mnist UNet | s/batch | images/s "
-              "| vs torch | compile s |\n|---|---|---|---|---|")
+        print(f"\n| DDIM {args.steps} steps, batch {batch}, ddpm_mnist UNet ch {args.ch or 32} "
+              "| s/batch | images/s | vs torch | compile s |\n|---|---|---|---|---|")
         for r in rows:
             print(f"| {r['impl']} | {r['s']:.1f} | {r['img_s']:.1f} | {r['img_s'] / ref:.2f}x "
                   f"| {r['compile_s']:.1f} |")

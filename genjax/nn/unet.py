@@ -21,7 +21,9 @@ Residual block: GroupNorm -> SiLU -> conv3x3 -> + Dense(SiLU(temb)) -> GroupNorm
 dropout -> conv3x3 (zero-initialised), plus a 1x1 convolution on the shortcut when the width
 changes. Attention: single-head self-attention over the ``H*W`` positions with a
 zero-initialised output projection. GroupNorm uses ``min(norm_groups, channels)`` groups,
-epsilon 1e-6, and float32 statistics whatever ``dtype`` is; softmax runs in float32.
+epsilon 1e-6, and float32 statistics whatever ``dtype`` is; softmax runs in float32. A
+residual block refuses one channel per group: that GroupNorm would remove the per-channel
+time/label shift entirely.
 
 With ``ch=128, ch_mult=(1, 2, 2, 2), num_res_blocks=2, attn_resolutions=(16,)`` on 32x32x3
 this is the DDPM CIFAR-10 network (35.7M parameters).
@@ -73,6 +75,12 @@ class ResBlock(nn.Module):
 
     @nn.compact
     def __call__(self, x: Array, temb: Array, train: bool) -> Array:
+        if self.features > 1 and self.features == min(self.norm_groups, self.features):
+            raise ValueError(
+                f"ResBlock: {self.features} channels in {min(self.norm_groups, self.features)} "
+                "GroupNorm groups is one channel per group, which normalises away the time "
+                "and label embedding added just before it; use norm_groups <= channels / 2 "
+                f"(e.g. norm_groups={max(1, self.features // 2)})")
         conv = dict(dtype=self.dtype, param_dtype=self.param_dtype)
         h = nn.silu(_group_norm(x, self.norm_groups, self.dtype, self.param_dtype))
         h = nn.Conv(self.features, (3, 3), padding=1, kernel_init=_default_init, **conv)(h)

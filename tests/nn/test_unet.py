@@ -10,6 +10,9 @@ from genjax.nn.mlp_denoiser import MLPDenoiser
 from genjax.nn.unet import UNet
 
 TINY = dict(ch=8, ch_mult=(1, 2), num_res_blocks=1, attn_resolutions=(8,), dropout=0.1)
+# One level (no downsampling) on 8x8 inputs: every block type at the smallest compile cost.
+SMALLEST = dict(ch=4, ch_mult=(1,), num_res_blocks=1, attn_resolutions=(8,), dropout=0.1,
+                norm_groups=2)
 
 
 def _init(model, x, t, **kw):
@@ -32,8 +35,8 @@ def test_timestep_embedding_is_cos_then_sin_of_geometric_frequencies():
 
 
 def test_tiny_unet_shapes_conditioning_and_dropout():
-    model = UNet(**TINY, num_classes=3, out_channels=2)
-    x = jax.random.normal(jax.random.PRNGKey(1), (2, 16, 16, 1))
+    model = UNet(**SMALLEST, num_classes=3, out_channels=2)
+    x = jax.random.normal(jax.random.PRNGKey(1), (2, 8, 8, 1))
     t = jnp.array([3, 500])
     variables = _init(model, x, t)
     # zero-initialised output layer: train it a little away from zero
@@ -46,9 +49,9 @@ def test_tiny_unet_shapes_conditioning_and_dropout():
                 model.apply(v, x, t, jnp.array([0, 1])), *drop,
                 bf16.apply(v, x, t))
 
-    bf16 = UNet(**TINY, num_classes=3, out_channels=2, dtype=jnp.bfloat16)
+    bf16 = UNet(**SMALLEST, num_classes=3, out_channels=2, dtype=jnp.bfloat16)
     null, none, labelled, drop_a, drop_b, bf = jax.jit(outputs)(variables)
-    assert null.shape == (2, 16, 16, 2) and null.dtype == jnp.float32
+    assert null.shape == (2, 8, 8, 2) and null.dtype == jnp.float32
     np.testing.assert_array_equal(none, null)  # None = the null label
     assert not np.allclose(labelled, null)
     assert not np.allclose(drop_a, drop_b)
@@ -63,6 +66,9 @@ def test_unet_refuses_bad_shapes_with_the_fix():
     with pytest.raises(ValueError, match="unconditional"):
         _init(UNet(**TINY), jnp.zeros((1, 16, 16, 1)), jnp.zeros((1,), jnp.int32),
               label=jnp.zeros((1,), jnp.int32))
+    with pytest.raises(ValueError, match="one channel per group"):
+        _init(UNet(**{**SMALLEST, "norm_groups": 4}), jnp.zeros((1, 8, 8, 1)),
+              jnp.zeros((1,), jnp.int32))
     with pytest.raises(ValueError, match="multiple of norm_groups"):
         _init(UNet(**{**TINY, "ch": 12}, norm_groups=8), jnp.zeros((1, 16, 16, 1)),
               jnp.zeros((1,), jnp.int32))
