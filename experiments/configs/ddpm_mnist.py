@@ -4,7 +4,12 @@
     genjax sample runs/ddpm_mnist --sampler ddim --steps 50 --out digits.png
     genjax eval runs/ddpm_mnist --config.eval.bound_timesteps=100   # test_bpd, faster
 
-Runtime: RUNTIME_MNIST. Expected: EXPECTED_MNIST. The exact bits/dim bound
+Runtime: one step (batch 64) took 5.2 s on the 2 shared CPU cores while several other jobs
+ran (load 7-10; PyTorch eager took 9.2 s for the same step, benchmarks/RESULTS.md), so 4,000
+steps are hours there; a quiet machine is several times faster, and ``--config.model.ch=16``
+about 4x cheaper. Expected: not yet measured here (no full run fitted the session); DDPMs of
+this size are known to give recognisable digits after tens of epochs (4,000 steps x 64 = 64
+epochs of the 4,000 training digits). The exact bits/dim bound
 (``eval.bound_timesteps=0``) runs the UNet T=1000 times per test image: ~1,000x an epoch of
 forward passes, too slow for 2 CPU cores; ``bound_timesteps=100`` evaluates 100 evenly
 spaced KL terms (weighted) plus the exact prior and decoder terms.

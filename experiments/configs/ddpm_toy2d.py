@@ -3,9 +3,12 @@
     genjax train ddpm_toy2d --workdir runs/ddpm_toy2d
     genjax sample runs/ddpm_toy2d --sampler ddim --steps 50 --num 2500 --out grid.png
 
-Runtime: RUNTIME_TOY2D. Expected: EXPECTED_TOY2D. ``--config.data.name=toy2d_ring`` trains
-the 8-Gaussian ring. `genjax eval` reports ``test_nll`` (nats per point, the variational
-bound with a Gaussian decoder: bits/dim of a discretised decoder is not defined for points).
+Runtime: ~16 s of training per run on 2 shared CPU cores (benchmarks/diffusion_bench.py
+quality; the CLI adds compile, checkpoint and sample-grid time). Expected (5 seeds, 2,500
+DDIM-50 samples): all 25 modes, 87% of samples within 3 std of a mode, reverse KL 0.012;
+``--config.data.name=toy2d_ring`` trains the 8-Gaussian ring: 8 modes, 80%. `genjax eval`
+reports ``test_nll`` (nats per point, the variational bound with a Gaussian decoder:
+bits/dim of a discretised decoder is not defined for points).
 """
 
 import ml_collections
