@@ -82,3 +82,22 @@ def test_conditional_unet_samples_a_label_with_guidance_and_bounds_bits_per_dim(
     m = jax.jit(objective.test_metrics)(state, batch, jax.random.PRNGKey(0))
     parts = float(m["bpd_prior"]) + float(m["bpd_decoder"]) + float(m["bpd_terms"])
     assert float(m["bpd"]) > 0 and np.isclose(float(m["bpd"]), parts, rtol=1e-5)
+
+
+def test_ddpm_configs_build_the_documented_models():
+    from genjax.config import load_config
+    from genjax.data import DatasetSpec, dataset_spec
+    from genjax.experiment import build_objective
+
+    mnist = build_objective(load_config("ddpm_mnist"), dataset_spec("mnist_subset"))
+    assert mnist.data_shape == (28, 28, 1) and mnist.decoder == "discretized"
+    assert mnist.num_classes is None and mnist.schedule.num_timesteps == 1000
+    cond = build_objective(load_config("ddpm_mnist_cond"), dataset_spec("mnist_subset"))
+    assert cond.num_classes == 10 and cond.model.num_classes == 10 and cond.guidance == 2.0
+    toy = build_objective(load_config("ddpm_toy2d"), dataset_spec("toy2d_grid"))
+    assert toy.data_shape == (2,) and toy.decoder == "gaussian" and not toy.clip_denoised
+    cifar_spec = DatasetSpec("cifar10", "image", (32, 32, 3), 10, {"train": 50_000})
+    cifar = build_objective(load_config("ddpm_cifar10"), cifar_spec)
+    assert (cifar.model.ch, cifar.model.ch_mult, cifar.model.attn_resolutions) == (
+        128, (1, 2, 2, 2), (16,))
+    assert cifar.model.dropout == 0.1 and cifar.schedule.name == "linear(T=1000)"
