@@ -31,7 +31,7 @@ def run(dtype_name: str, ch: int, batch: int, iters: int) -> dict:
 
     dtype = {"fp32": jnp.float32, "bf16": jnp.bfloat16}[dtype_name]
     model = UNet(ch=ch, ch_mult=(1, 2, 2, 2), num_res_blocks=2, attn_resolutions=(16,),
-                 dropout=0.1, norm_groups=min(32, ch), dtype=dtype)
+                 dropout=0.1, norm_groups=min(32, ch // 2), dtype=dtype)
     tx = optax.chain(optax.clip_by_global_norm(1.0),
                      optax.adam(optax.linear_schedule(0.0, 2e-4, 5000)))
     objective = Diffusion(model=model, schedule=linear_schedule(1000), optimizer=tx,
