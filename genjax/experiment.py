@@ -286,6 +286,78 @@ def build_aae(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Obj
     )
 
 
+def _ddpm_optimizer(optim: ml_collections.ConfigDict) -> optax.GradientTransformation:
+    """Adam with DDPM's linear learning-rate warmup and gradient-norm clipping (0: off)."""
+    lr = optim.lr
+    if optim.warmup_steps:
+        lr = optax.linear_schedule(0.0, optim.lr, optim.warmup_steps)
+    adam = optax.adam(lr, b1=optim.b1, b2=optim.b2)
+    return optax.chain(optax.clip_by_global_norm(optim.grad_clip), adam) if optim.grad_clip \
+        else adam
+
+
+def build_ddpm(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
+    """A DDPM/DDIM diffusion model: a UNet on images, an MLP denoiser on points."""
+    import jax.numpy as jnp
+
+    from genjax.nn.mlp_denoiser import MLPDenoiser
+    from genjax.nn.unet import UNet
+    from genjax.objectives.diffusion import Diffusion, make_schedule
+
+    m, d = config.model, config.diffusion
+    num_classes = None
+    if m.class_conditional:
+        if not spec.num_classes:
+            raise ConfigError(f"model.class_conditional needs a labelled dataset; "
+                              f"{spec.name!r} has no class labels")
+        num_classes = spec.num_classes
+    dtypes = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+    if m.dtype not in dtypes:
+        raise ConfigError(f"model.dtype must be one of {sorted(dtypes)}, got {m.dtype!r}")
+    if spec.kind == "image":
+        needed = ("ch", "ch_mult", "num_res_blocks", "attn_resolutions", "dropout", "norm_groups")
+        _require_keys("ddpm", "images", m, needed, "ddpm_mnist")
+        size = _image_size(config, spec)
+        model = UNet(ch=m.ch, ch_mult=tuple(m.ch_mult), num_res_blocks=m.num_res_blocks,
+                     attn_resolutions=tuple(m.attn_resolutions), dropout=m.dropout,
+                     num_classes=num_classes, norm_groups=m.norm_groups, dtype=dtypes[m.dtype])
+        shape, data_key, decoder = (size, size, spec.shape[-1]), "image", "discretized"
+    else:
+        _require_keys("ddpm", "points", m, ("features", "num_layers"), "ddpm_toy2d")
+        model = MLPDenoiser(features=m.features, num_layers=m.num_layers,
+                            input_features=m.get("input_features", 0),
+                            num_classes=num_classes, dtype=dtypes[m.dtype])
+        shape, data_key, decoder = tuple(spec.shape), "point", "gaussian"
+    return Diffusion(
+        model=model,
+        schedule=make_schedule(d.schedule, d.timesteps),
+        optimizer=_ddpm_optimizer(config.optim),
+        data_shape=shape,
+        prediction=d.prediction,
+        min_snr_gamma=d.min_snr_gamma or None,
+        ema_decay=d.ema_decay,
+        num_classes=num_classes,
+        label_dropout=d.label_dropout,
+        sampler=d.sampler,
+        sample_steps=d.sample_steps,
+        ddim_eta=d.ddim_eta,
+        ddpm_variance=d.ddpm_variance,
+        guidance=d.guidance,
+        clip_denoised=spec.kind == "image",
+        decoder=decoder,
+        bound_timesteps=config.eval.get("bound_timesteps", 0),
+        data_key=data_key,
+    )
+
+
+def _require_keys(family: str, kind: str, section: ml_collections.ConfigDict,
+                  keys: tuple[str, ...], example: str) -> None:
+    missing = [k for k in keys if k not in section]
+    if missing:
+        raise ConfigError(f"family {family!r} on {kind} needs model.{', model.'.join(missing)} "
+                          f"(see the {example!r} config)")
+
+
 FAMILIES: dict[str, Callable[[ml_collections.ConfigDict, gdata.DatasetSpec], Objective]] = {
     "dcgan": build_dcgan,
     "gan": build_gan,
@@ -295,6 +367,7 @@ FAMILIES: dict[str, Callable[[ml_collections.ConfigDict, gdata.DatasetSpec], Obj
     "vae": build_vae,
     "dae": build_dae,
     "aae": build_aae,
+    "ddpm": build_ddpm,
 }
 
 

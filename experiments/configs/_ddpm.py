@@ -1,0 +1,29 @@
+"""Shared defaults of the ddpm_* configs (not a config itself: the name starts with _)."""
+
+import ml_collections
+
+from genjax.config import base_config
+
+
+def ddpm_base() -> ml_collections.ConfigDict:
+    """DDPM defaults: T=1000 linear, eps-prediction, EMA 0.9999, DDIM-50 samples."""
+    config = base_config()
+    config.family = "ddpm"
+    config.diffusion = ml_collections.ConfigDict({
+        "timesteps": 1000,
+        "schedule": "linear",  # or "cosine"
+        "prediction": "eps",  # or "x0", "v"
+        "min_snr_gamma": 0.0,  # 0: plain MSE; e.g. 5.0 for min-SNR-5 weighting
+        "ema_decay": 0.9999,
+        "label_dropout": 0.1,  # class-conditional models: P(null label) in training
+        "sampler": "ddim",  # default of `genjax sample` / training grids; or "ddpm"
+        "sample_steps": 50,
+        "ddim_eta": 0.0,
+        "ddpm_variance": "small",  # or "large"; also the bound's reverse variance
+        "guidance": 1.0,  # classifier-free guidance scale (1: plain conditional)
+    })
+    config.optim = ml_collections.ConfigDict({
+        "lr": 2e-4, "b1": 0.9, "b2": 0.999, "warmup_steps": 5000, "grad_clip": 1.0})
+    # t >= 1 terms of the bits/dim bound in `genjax eval` (0: all T-1, the exact bound)
+    config.eval.bound_timesteps = 0
+    return config
