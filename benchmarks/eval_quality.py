@@ -55,6 +55,8 @@ def main() -> None:
     parser.add_argument("--classifier", required=True, help="classifier_mnist run folder")
     parser.add_argument("--runs", nargs="*", default=[], help="run folders to evaluate")
     parser.add_argument("--num", type=int, default=10_000, help="samples per run")
+    parser.add_argument("--set", nargs="*", default=[], metavar="eval.KEY=VALUE",
+                        help="more eval overrides, e.g. eval.iwae_k=100 (held-out cost)")
     args = parser.parse_args()
     configure_jax()
 
@@ -63,7 +65,8 @@ def main() -> None:
           f"{rows['real train vs real test (floor)']['classifier_test_accuracy']:.4f}")
     for run in args.runs:
         rows[run] = evaluate_run(Path(run), [f"eval.num_samples={args.num}",
-                                             f"eval.classifier_dir={args.classifier}"],
+                                             f"eval.classifier_dir={args.classifier}",
+                                             *args.set],
                                  out=Path(run) / "eval_benchmark.json")
     print("| set | " + " | ".join(COLUMNS) + " |")
     print("| --- |" + " ---: |" * len(COLUMNS))
