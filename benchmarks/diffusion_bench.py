@@ -15,8 +15,9 @@
 * ``quality``: ``ddpm_toy2d`` on toy2d_grid and toy2d_ring over several seeds; 2,500 DDIM-50
   samples scored with the DESIGN.md section 3 protocol (high quality: within 3 std of the
   nearest mode; a mode is captured when it has a high-quality sample; reverse KL of the
-  nearest-mode histogram to uniform), mean +- standard error. The scoring is a small local
-  function here (genjax/eval/coverage.py was not on main when this was written).
+  nearest-mode histogram of all samples to uniform), mean +- standard error. The scoring is
+  the local ``mode_scores``, as in ``toy2d_modes.py``; ``genjax.eval.mode_coverage`` gives the
+  same modes and high-quality share but a reverse KL over high-quality samples only.
 """
 
 from __future__ import annotations

@@ -19,8 +19,10 @@ Cost (measured on 2 CPU cores shared with other jobs, load ~12): ~0.11 s per see
 GAN (10 seeds vmapped: ~1.1 s per step); PacGAN-m and R1 cost more. The full table (10 seeds,
 4 recipes, 2 datasets, thousands of steps) is a GPU or idle-machine job.
 
-Scoring lives here as a small function (:func:`score_modes`) until ``genjax.eval.coverage``
-is on main.
+Scoring is the small function :func:`score_modes`, not ``genjax.eval.mode_coverage``: the
+two agree on modes and high-quality share, but here the reverse KL is taken over the
+nearest-mode histogram of ALL samples, there over the high-quality samples only. The tables
+in RESULTS.md were made with this one; moving to the library means re-running them.
 """
 
 from __future__ import annotations
