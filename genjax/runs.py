@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ml_collections
+
 
 class WorkdirError(RuntimeError):
     """The workdir cannot be used; the message says the fix."""
@@ -29,6 +31,8 @@ def load_run(workdir: Path, config=None):
     Args:
       workdir: the run folder.
       config: the run's config with ``eval.*`` changes (default: the saved one as it is).
+        Its ``parallel`` mode is replaced by ``single``: what loads a run samples or
+        evaluates on one device (the state is the same in every mode).
 
     Returns:
       ``(config, experiment, state)``.
@@ -42,6 +46,9 @@ def load_run(workdir: Path, config=None):
 
     workdir = Path(workdir)
     config = read_saved_config(workdir) if config is None else config
+    if config.get("parallel", "single") != "single":  # sampling and evaluation run unmapped
+        config = ml_collections.ConfigDict(config.to_dict())
+        config.parallel = "single"
     experiment = build(config, with_eval=False)
     checkpointer = Checkpointer(workdir / "checkpoints", keep=config.train.keep_checkpoints,
                                 async_save=False)

@@ -143,3 +143,13 @@ def test_sampler_option_the_family_does_not_take(capsys, runs, tmp_path):
                             "--out", str(tmp_path / "x.png")])
     assert "'dcgan' does not take --label" in err and "no options" in err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_a_pmap_run_samples_and_evaluates_unmapped(tmp_path):
+    run = tmp_path / "pmap"
+    assert main(["train", "dcgan_mnist", "--workdir", str(run), "--config.train.steps=1",
+                 "--config.parallel=pmap", *TINY]) == 0
+    assert main(["sample", str(run), "--num", "4", "--out", str(tmp_path / "s.npz")]) == 0
+    assert np.load(tmp_path / "s.npz")["images"].shape == (4, 32, 32, 1)
+    assert main(["eval", str(run), "--metrics", "none"]) == 0
+    assert np.isfinite(json.loads((run / "eval.json").read_text())["test_d_loss"])
