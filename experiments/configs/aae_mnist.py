@@ -15,28 +15,15 @@ recognisable digits of most classes in runs/aae/samples/step_0001000.png.
 
 import ml_collections
 
-from genjax.config import base_config
+from experiments.configs._autoencoder import autoencoder_config
 
 
 def get_config() -> ml_collections.ConfigDict:
-    config = base_config()
-    config.family = "aae"
-    config.data.name = "mnist_subset"
-    config.model = ml_collections.ConfigDict({
-        "latent_dim": 8,
-        "enc_features": (32, 64),
-        "dec_features": (64, 32),
-        "hidden": 256,
-        "d_features": (256, 256),  # the latent discriminator's MLP
-        "loss": "bce",  # or "mse"
-    })
-    config.optim = ml_collections.ConfigDict({"lr": 1e-3, "b1": 0.9, "b2": 0.999})
+    config = autoencoder_config(
+        "aae", latent_dim=8, enc_features=(32, 64),
+        d_features=(256, 256),  # the latent discriminator's MLP
+        loss="bce",  # or "mse"
+    )
     # discriminator and the encoder's adversarial phase
     config.adv_optim = ml_collections.ConfigDict({"lr": 2e-4, "b1": 0.5, "b2": 0.999})
-    config.train.steps = 1000
-    config.train.batch_size = 64
-    config.train.log_every = 100
-    config.train.checkpoint_every = 500
-    config.train.sample_every = 500
-    config.train.eval_every = 500
     return config

@@ -18,28 +18,14 @@ digits, as expected of a DAE chain this short; prefer the VAE or AAE to generate
 
 import ml_collections
 
-from genjax.config import base_config
+from experiments.configs._autoencoder import autoencoder_config
 
 
 def get_config() -> ml_collections.ConfigDict:
-    config = base_config()
-    config.family = "dae"
-    config.data.name = "mnist_subset"
-    config.model = ml_collections.ConfigDict({
-        "latent_dim": 32,
-        "enc_features": (32, 64),
-        "dec_features": (64, 32),
-        "hidden": 256,
-        "loss": "bce",  # or "mse"
-        "noise_std": 0.5,  # additive Gaussian noise std (0: none)
-        "mask_prob": 0.25,  # probability of masking a pixel to -1 (0: none)
-        "sample_steps": 30,  # default length of the sampling chain
-    })
-    config.optim = ml_collections.ConfigDict({"lr": 1e-3, "b1": 0.9, "b2": 0.999})
-    config.train.steps = 1000
-    config.train.batch_size = 64
-    config.train.log_every = 100
-    config.train.checkpoint_every = 500
-    config.train.sample_every = 500
-    config.train.eval_every = 500
-    return config
+    return autoencoder_config(
+        "dae", latent_dim=32, enc_features=(32, 64),
+        loss="bce",  # or "mse"
+        noise_std=0.5,  # additive Gaussian noise std (0: none)
+        mask_prob=0.25,  # probability of masking a pixel to -1 (0: none)
+        sample_steps=30,  # default length of the sampling chain
+    )

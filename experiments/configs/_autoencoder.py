@@ -1,0 +1,29 @@
+"""The keys the autoencoder configs (``vae``, ``dae``, ``aae``) share: the conv
+encoder/decoder of ``genjax.nn.autoencoder`` on the embedded MNIST digits, Adam, cadences."""
+
+import ml_collections
+
+from genjax.config import base_config
+
+
+def autoencoder_config(family: str, latent_dim: int, enc_features: tuple[int, ...],
+                       **model) -> ml_collections.ConfigDict:
+    """A config of ``family`` whose decoder mirrors ``enc_features``; ``model`` adds keys."""
+    config = base_config()
+    config.family = family
+    config.data.name = "mnist_subset"
+    config.model = ml_collections.ConfigDict({
+        "latent_dim": latent_dim,
+        "enc_features": enc_features,  # Conv k4 s2: 28 -> 14 -> 7
+        "dec_features": enc_features[::-1],  # ConvTranspose k4 s2: 7 -> 14 -> 28
+        "hidden": 256,
+        **model,
+    })
+    config.optim = ml_collections.ConfigDict({"lr": 1e-3, "b1": 0.9, "b2": 0.999})
+    config.train.steps = 1000
+    config.train.batch_size = 64
+    config.train.log_every = 100
+    config.train.checkpoint_every = 500
+    config.train.sample_every = 500
+    config.train.eval_every = 500
+    return config
