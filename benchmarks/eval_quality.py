@@ -7,7 +7,8 @@
 The floor: the classifier's penultimate features of the 4,000 mnist_subset train digits
 against the 1,000 test digits (both real), so a sample score has a meaning. Then, for each
 run, `genjax eval` with 10,000 samples (``--num``) against the test split, timed end to end
-(sampling, features, metrics, held-out numbers). Prints one Markdown table.
+(sampling, features, metrics, held-out numbers). Prints a Markdown table of the
+metrics, then one of the per-class sample shares.
 """
 
 from __future__ import annotations
@@ -74,6 +75,13 @@ def main() -> None:
         cells = [("-" if c not in row else f"{row[c]:.4g}" if isinstance(row[c], float)
                   else str(row[c])) for c in COLUMNS]
         print(f"| {name} | " + " | ".join(cells) + " |")
+    shared = {name: row["class_shares"] for name, row in rows.items() if "class_shares" in row}
+    if shared:
+        print("\nShare of samples per digit class (the domain classifier's argmax), %:")
+        print("| run | " + " | ".join(str(c) for c in range(10)) + " |")
+        print("| --- |" + " ---: |" * 10)
+        for name, shares in shared.items():
+            print(f"| {name} | " + " | ".join(f"{100 * s:.1f}" for s in shares) + " |")
 
 
 if __name__ == "__main__":

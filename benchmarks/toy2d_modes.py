@@ -15,9 +15,12 @@ vmapped over a seed axis (state, batch and key all carry it) and ``lax.scan`` ru
 ``--chunk`` steps per device call. Batches are drawn on device: step t of seed s takes the
 training points ``randint(fold_in(data_key_s, t), (B,), 0, 100000)``.
 
-Cost (measured on 2 CPU cores shared with other jobs, load ~12): ~0.11 s per seed-step for
-GAN (10 seeds vmapped: ~1.1 s per step); PacGAN-m and R1 cost more. The full table (10 seeds,
-4 recipes, 2 datasets, thousands of steps) is a GPU or idle-machine job.
+Length: PacGAN's published runs (their 2DRing/2DGrid configs) train 400 epochs of the
+100,000 points at batch 100, i.e. 400,000 G steps per seed. The default here is far shorter.
+Cost on 2 CPU cores: ~0.03 s per seed-step for GAN on an otherwise idle machine (10 seeds
+vmapped: 200 steps in 64 s including compilation; ~0.11 s per seed-step while other jobs
+ran); PacGAN-m and R1 cost more. So the published length is over a day per recipe and
+dataset for 10 seeds on such a CPU: the full table is a GPU job (``--steps 400000``).
 
 Scoring is the small function :func:`score_modes`, not ``genjax.eval.mode_coverage``: the
 two agree on modes and high-quality share, but here the reverse KL is taken over the

@@ -86,6 +86,25 @@ def apply_updates(
     return optax.apply_updates(params, updates), opt_state
 
 
+def warmed_up_decay(decay: float, step: jax.Array) -> jax.Array:
+    """The EMA decay to use at ``step``: ``min(decay, (1 + step) / (10 + step))``.
+
+    An EMA started at the initial weights with a plain 0.999 decay is still half the
+    initialisation after 700 steps; this warm-up (TensorFlow's ``ExponentialMovingAverage``
+    with ``num_updates``) averages only over the steps taken so far early in training and
+    reaches ``decay`` after ``(10 decay - 1) / (1 - decay)`` steps (8,990 for 0.999).
+
+    Args:
+      decay: the EMA decay in [0, 1).
+      step: the number of updates made before this one (``state.step``).
+
+    Returns:
+      The float32 decay for this update.
+    """
+    step = jnp.asarray(step, jnp.float32)
+    return jnp.minimum(jnp.float32(decay), (1.0 + step) / (10.0 + step))
+
+
 def ema_update(ema: PyTree, params: PyTree, decay: float) -> PyTree:
     """``decay * ema + (1 - decay) * params``, leaf by leaf.
 

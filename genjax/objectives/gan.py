@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import optax
 
 from genjax.core.parallel import batch_random
-from genjax.core.state import TrainState, apply_updates, ema_update
+from genjax.core.state import TrainState, apply_updates, ema_update, warmed_up_decay
 from genjax.nn.diffaugment import diff_augment, validate_policy
 
 # -- adversarial losses ------------------------------------------------------------------------
@@ -221,7 +221,8 @@ class GAN:
       gp_weight: WGAN-GP lambda (0: off).
       r1_weight: R1 gamma; the penalty added is ``gamma / 2 * E||grad D(x)||^2`` (0: off).
       n_critic: D updates per G update.
-      ema_decay: if set, keep an EMA of the generator's parameters and sample from it.
+      ema_decay: if set, keep an EMA of the generator's parameters and sample from it
+        (decay warmed up: ``genjax.core.state.warmed_up_decay``).
       augment: DiffAugment policies (``"color"``, ``"translation"``, ``"cutout"``) for D.
       pack: PacGAN packing degree (1: off).
       data_key: the batch field holding real data (``"image"`` or ``"point"``).
@@ -391,7 +392,7 @@ class GAN:
 
         ema = state.ema_params
         if self.ema_decay is not None:
-            ema = ema_update(ema, gp, self.ema_decay)
+            ema = ema_update(ema, gp, warmed_up_decay(self.ema_decay, state.step))
         new_state = state.replace(
             params={"generator": gp, "discriminator": dp},
             opt_state={"generator": g_opt, "discriminator": d_opt},

@@ -195,11 +195,18 @@ def test_dcgan_discriminator_loss_depends_on_the_real_batch():
     assert float(m1["d_real"]) != float(m2["d_real"])
 
 
-def test_ema_params_track_generator():
-    gan = tiny_gan(ema_decay=0.5)
+def test_ema_params_track_generator_with_warmup():
+    """EMA from the init weights with the decay warmed up: min(0.95, (1 + s) / (10 + s)) is
+    0.1 at step 0 and 2/11 at step 1, checked against a float64 recursion."""
+    gan = tiny_gan(ema_decay=0.95)
     batch = {"point": ring_points(32)}
     state = gan.init(jax.random.PRNGKey(0), batch)
-    new, _ = jax.jit(gan.train_step)(state, batch, jax.random.PRNGKey(1))
-    expected = jax.tree.map(lambda e, p: 0.5 * e + 0.5 * p, state.params["generator"],
-                            new.params["generator"])
-    jax.tree.map(np.testing.assert_allclose, new.ema_params, expected)
+    step = jax.jit(gan.train_step)
+    expected = jax.tree.map(lambda p: np.asarray(p, np.float64), state.params["generator"])
+    for s, decay in enumerate([1 / 10, 2 / 11]):
+        state, _ = step(state.replace(step=jnp.asarray(s, state.step.dtype)), batch,
+                        jax.random.PRNGKey(1 + s))
+        expected = jax.tree.map(lambda e, p, d=decay: d * e + (1 - d) * np.float64(p),
+                                expected, state.params["generator"])
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6),
+                 state.ema_params, expected)

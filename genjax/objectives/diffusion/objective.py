@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import optax
 
 from genjax.core.parallel import batch_random
-from genjax.core.state import TrainState, apply_updates, ema_update
+from genjax.core.state import TrainState, apply_updates, ema_update, warmed_up_decay
 from genjax.objectives.diffusion import likelihood
 from genjax.objectives.diffusion.losses import (
     check_prediction,
@@ -194,9 +194,7 @@ class Diffusion:
         loss, grads = jax.value_and_grad(loss_fn)(state.params)
         params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params,
                                           self.axis_name)
-        step = state.step.astype(jnp.float32)
-        decay = jnp.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
-        ema = ema_update(state.ema_params, params, decay)
+        ema = ema_update(state.ema_params, params, warmed_up_decay(self.ema_decay, state.step))
         return state.replace(params=params, opt_state=opt_state, ema_params=ema), {"loss": loss}
 
     def sample(self, state: TrainState, key: Array, num: int, label: int | None = None,
