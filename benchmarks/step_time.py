@@ -28,18 +28,39 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _real_batch(batch: int):
-    """A real batch: padded mnist_subset digits in [-1, 1], NHWC float32."""
+def _real_data(batch: int) -> dict:
+    """The loop's first batch: padded mnist_subset digits in [-1, 1] (``image``, NHWC float32)
+    and their ``label`` (int32)."""
     from genjax.data import Batches, dataset_spec, load_source
     from genjax.data.pipeline import default_transform
 
     spec = dataset_spec("mnist_subset")
     src = load_source("mnist_subset", "train")
-    return Batches(src, batch, 0, transform=default_transform(spec, 32)).batch(0)["image"]
+    return Batches(src, batch, 0, transform=default_transform(spec, 32)).batch(0)
 
 
-def run_genjax(batch: int, iters: int, k: int) -> dict:
+def _real_batch(batch: int):
+    """A real batch: padded mnist_subset digits in [-1, 1], NHWC float32."""
+    return _real_data(batch)["image"]
+
+
+def run_genjax(batch: int, iters: int, k: int, config_name: str = "dcgan_mnist",
+               start_step: int = 0) -> dict:
+    """Times the jitted train step of config ``config_name`` (K = ``k`` steps per call).
+
+    Args:
+      batch: batch size.
+      iters: timed steps (rounded down to whole calls).
+      k: steps per call (``lax.scan`` when > 1).
+      config_name: a config of ``experiments/configs``.
+      start_step: ``state.step`` to time from (e.g. a progressive GAN's final phase).
+
+    Returns:
+      ms_per_step, compile_s (first call minus a steady call), peak_rss_mb, and num_params
+      (parameter count of each top-level network, e.g. generator and discriminator).
+    """
     import jax
+    import jax.numpy as jnp
     import numpy as np
 
     from genjax.cli import configure_jax
@@ -50,12 +71,14 @@ def run_genjax(batch: int, iters: int, k: int) -> dict:
 
     configure_jax()
     jax.config.update("jax_compilation_cache_dir", None)  # measure real compiles
-    config = load_config("dcgan_mnist")
+    config = load_config(config_name)
     gan = build_objective(config, dataset_spec("mnist_subset"))
-    real = _real_batch(batch)
-    state = jax.jit(gan.init)(jax.random.PRNGKey(0), {"image": real})
+    real = _real_data(batch)  # image and label, as the training loop feeds the step
+    state = jax.jit(gan.init)(jax.random.PRNGKey(0), real)
+    state = state.replace(step=jnp.asarray(start_step, jnp.int32))
+    num_params = {k: sum(x.size for x in jax.tree.leaves(v)) for k, v in state.params.items()}
     step = make_train_step(gan, steps_per_call=k)
-    data = {"image": np.stack([real] * k) if k > 1 else real}
+    data = {f: np.stack([v] * k) if k > 1 else v for f, v in real.items()}
     key = jax.random.PRNGKey(1)
     t0 = time.perf_counter()
     state, m = step(state, data, key)
@@ -70,7 +93,7 @@ def run_genjax(batch: int, iters: int, k: int) -> dict:
     jax.block_until_ready(m)
     per_call = (time.perf_counter() - t0) / calls
     return {"ms_per_step": per_call / k * 1e3, "compile_s": first - per_call,
-            "peak_rss_mb": _peak_rss_mb()}
+            "peak_rss_mb": _peak_rss_mb(), "num_params": num_params}
 
 
 def run_torch(batch: int, iters: int, threads: int, compiled: bool) -> dict:

@@ -42,13 +42,20 @@ def _bn(c: int) -> nn.BatchNorm2d:
 
 
 class Generator(nn.Module):
-    """DCGAN generator, ``(B, latent)`` -> ``(B, C, 32, 32)`` in [-1, 1]."""
+    """DCGAN generator, ``(B, latent)`` -> ``(B, C, 32, 32)`` in [-1, 1].
+
+    ``num_classes > 0`` makes it conditional as ``genjax.nn.dcgan.Generator``: the labels'
+    embedding (``label_dim`` wide) is concatenated to ``z``.
+    """
 
     def __init__(self, channels: int = 1, features: tuple[int, ...] = (256, 128, 64),
-                 latent_dim: int = LATENT_DIM) -> None:
+                 latent_dim: int = LATENT_DIM, num_classes: int = 0,
+                 label_dim: int = 32) -> None:
         super().__init__()
+        self.embedding = nn.Embedding(num_classes, label_dim) if num_classes else None
+        z_dim = latent_dim + (label_dim if num_classes else 0)
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(latent_dim, features[0], 4, 1, 0, bias=False),
+            nn.ConvTranspose2d(z_dim, features[0], 4, 1, 0, bias=False),
             _bn(features[0]), nn.ReLU(True),
         ]
         for fin, fout in zip(features[:-1], features[1:], strict=True):
@@ -58,29 +65,56 @@ class Generator(nn.Module):
         self.net = nn.Sequential(*layers)
         self.apply(_init)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        """Maps latents ``(B, latent)`` to images ``(B, C, H, W)``."""
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Maps latents ``(B, latent)`` (and labels ``(B,)`` if conditional) to images."""
+        if self.embedding is not None:
+            z = torch.cat([z, self.embedding(labels)], dim=1)
         return self.net(z[:, :, None, None])
 
 
 class Discriminator(nn.Module):
-    """DCGAN discriminator, ``(B, C, 32, 32)`` -> logits ``(B,)``."""
+    """DCGAN discriminator, ``(B, C, 32, 32)`` -> logits ``(B,)``.
 
-    def __init__(self, channels: int = 1, features: tuple[int, ...] = (64, 128, 256)) -> None:
+    The options of ``genjax.nn.dcgan.Discriminator``: ``norm`` ``"batch"`` (DCGAN),
+    ``"layer"`` (per sample over C, H, W with a per-channel affine, as flax's
+    ``LayerNorm(reduction_axes=(1, 2, 3))``: ``GroupNorm`` with one group) or ``"none"``
+    (convolutions get biases); ``spectral_norm`` wraps every convolution in
+    ``torch.nn.utils.parametrizations.spectral_norm`` (one power iteration per training
+    forward); ``num_classes > 0`` adds the projection ``<embed(y), phi(x)>`` on the flattened
+    last features.
+    """
+
+    def __init__(self, channels: int = 1, features: tuple[int, ...] = (64, 128, 256),
+                 norm: str = "batch", spectral_norm: bool = False,
+                 num_classes: int = 0) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         fin = channels
         for fout in features:
-            layers += [nn.Conv2d(fin, fout, 4, 2, 1, bias=False), _bn(fout),
-                       nn.LeakyReLU(0.2, True)]
+            layers.append(nn.Conv2d(fin, fout, 4, 2, 1, bias=norm == "none"))
+            if norm == "batch":
+                layers.append(_bn(fout))
+            elif norm == "layer":
+                layers.append(nn.GroupNorm(1, fout, eps=1e-6))  # flax LayerNorm's epsilon
+            elif norm != "none":
+                raise ValueError(f"norm must be 'batch', 'layer' or 'none', got {norm!r}")
+            layers.append(nn.LeakyReLU(0.2, True))
             fin = fout
-        layers += [nn.Conv2d(fin, 1, 4, 1, 0, bias=True)]
-        self.net = nn.Sequential(*layers)
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Conv2d(fin, 1, 4, 1, 0, bias=True)
+        self.projection = nn.Embedding(num_classes, fin * 16) if num_classes else None
         self.apply(_init)
+        if spectral_norm:
+            for conv in [m for m in self.modules() if isinstance(m, nn.Conv2d)]:
+                nn.utils.parametrizations.spectral_norm(conv, n_power_iterations=1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Maps images to logits ``(B,)``."""
-        return self.net(x).flatten()
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Maps images (and labels ``(B,)`` for a projection D) to logits ``(B,)``."""
+        h = self.body(x)
+        logits = self.head(h).flatten()
+        if self.projection is not None:
+            logits = logits + (self.projection(labels) * h.flatten(1)).sum(dim=1)
+        return logits
 
 
 def make_step(
