@@ -26,13 +26,32 @@ def test_growth_schedule(step, level, alpha):
     np.testing.assert_allclose(float(got_alpha), alpha, atol=1e-6)
 
 
-def tiny_progan() -> ProgressiveGAN:
+def tiny_progan(select_branches: bool | None = None) -> ProgressiveGAN:
     return ProgressiveGAN(
         generator=ProgressiveGenerator(features=(4, 4)),
         discriminator=ProgressiveDiscriminator(features=(4, 4)),
         latent_dim=3, g_optimizer=optax.adam(1e-3, b1=0.0), d_optimizer=optax.adam(1e-3, b1=0.0),
         ema_decay=0.5,
-        schedule=GrowthSchedule(levels=2, stable_steps=1, fade_steps=2))
+        schedule=GrowthSchedule(levels=2, stable_steps=1, fade_steps=2),
+        select_branches=select_branches)
+
+
+@pytest.mark.parametrize("step", [0, 2, 3])  # level 0; level 1 mid-fade; level 1 grown
+def test_selecting_branches_equals_lax_switch(step):
+    """The CPU path (every level runs, the current one is selected) gives the switch's
+    state, metrics and samples."""
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 8, 8, 1)).astype(np.float32)
+    batch = {"image": images}
+    outs = []
+    for select in (True, False):
+        gan = tiny_progan(select)
+        state = gan.init(jax.random.PRNGKey(0), batch)
+        state = state.replace(step=jax.numpy.asarray(step, state.step.dtype))
+        new, metrics = jax.jit(gan.train_step)(state, batch, jax.random.PRNGKey(1))
+        samples = jax.jit(gan.sample, static_argnums=2)(new, jax.random.PRNGKey(2), 3)
+        outs.append((new, metrics, samples))
+    for a, b in zip(jax.tree.leaves(outs[0]), jax.tree.leaves(outs[1]), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_progressive_resume_mid_fade_is_exact(tmp_path):
