@@ -544,9 +544,9 @@ class ProgressiveGAN(GAN):
     one program per phase would recompile at every level change and need the loop to know.)
     Real images are faded like the generator's output (:func:`genjax.nn.progressive.fade_images`).
 
-    On CPU the branches are not a ``lax.switch``: XLA:CPU runs convolutions inside a
-    conditional ~80x slower than at the top level (a 3x3 convolution's gradient, batch 64 at
-    32x32x32: 0.36 s plain, 28-30 s under ``lax.cond``/``lax.switch``), which made a
+    On CPU the branches are not a ``lax.switch``: XLA:CPU (jaxlib 0.10) runs convolution
+    gradients inside a conditional or loop ~30x slower than at the top level (forward
+    convolutions are unaffected; ``benchmarks/cpu_conditional_conv.py``), which made a
     ``progan_mnist`` step ~19x slower than its level's branch alone. There every branch runs
     and ``lax.select_n`` keeps the current level's results (about the cost of all levels
     together, ~2x the top level's). ``select_branches`` overrides the choice.
