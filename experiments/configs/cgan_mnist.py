@@ -3,10 +3,11 @@
     genjax train cgan_mnist --workdir runs/cgan
     genjax sample runs/cgan --label 3 --out threes.png
 
-Runtime: not yet measured; the networks are the DCGAN's (plus an embedding and a projection),
-so expect about the DCGAN's ~0.31 s per step on 2 idle cores, ~4 minutes for 700 steps.
-Expected: digits of the requested class; samples/ grids show the classes 0-9 column by
-column (not yet verified by a full run).
+Runtime: 700 steps took 12 min on 2 CPU cores shared with other jobs (~0.85 steps/s; the
+step is 0.77x PyTorch eager's, benchmarks/RESULTS.md). Expected: digits of the requested
+class; samples/ grids show the classes 0-9 column by column. Measured after 700 steps
+(benchmarks/conditional_accuracy.py): 93.8% of samples drawn for a label are classified as
+that label by the domain classifier (from 80% for 9 to 100% for 7).
 """
 
 import ml_collections

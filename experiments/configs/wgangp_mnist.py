@@ -3,10 +3,11 @@ lambda 10, five critic updates per generator update, Adam(1e-4, 0.5, 0.9).
 
     genjax train wgangp_mnist --workdir runs/wgangp
 
-Runtime: not yet measured; each step is 5 critic updates with a double-backward penalty
-plus one G update, so expect several times the DCGAN's ~0.31 s per step on 2 idle cores.
+Runtime: each step is 5 critic updates with a double-backward penalty plus one G update:
+4.1 s per step measured on 2 CPU cores shared with other jobs (0.92x PyTorch eager's,
+benchmarks/RESULTS.md), so the 1,500 steps are 1-2 hours on such a CPU; minutes on a GPU.
 Expected: recognisable digits by the end; d_loss (the negative Wasserstein estimate) rises
-towards 0 and gp stays small (not yet verified by a full run).
+towards 0 and gp stays small (a full run has not been made on CPU yet).
 """
 
 import ml_collections
