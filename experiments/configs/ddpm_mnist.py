@@ -4,12 +4,14 @@
     genjax sample runs/ddpm_mnist --sampler ddim --steps 50 --out digits.png
     genjax eval runs/ddpm_mnist --config.eval.bound_timesteps=100   # test_bpd, faster
 
-Runtime: one step (batch 64) took 5.2 s on the 2 shared CPU cores while several other jobs
-ran (load 7-10; PyTorch eager took 9.2 s for the same step, benchmarks/RESULTS.md), so 4,000
-steps are hours there; a quiet machine is several times faster, and ``--config.model.ch=16``
-about 4x cheaper. Expected: not yet measured here (no full run fitted the session); DDPMs of
-this size are known to give recognisable digits after tens of epochs (4,000 steps x 64 = 64
-epochs of the 4,000 training digits). The exact bits/dim bound
+Runtime: one step (batch 64) took ~1.6 s on 2 nearly idle CPU cores (5.2 s while several
+other jobs ran; PyTorch eager took 9.2 s for the same step then, benchmarks/RESULTS.md), so
+4,000 steps are hours there; ``--config.model.ch=16`` has 4x fewer FLOPs (~1 step/s with one
+other job running). Measured with ch 16,
+stopped at step 2,500 (~95 min on the shared cores): 2,000 DDIM-50 samples have domain FID
+246 (the 700-step DCGAN: 587 on the same count), recall 0.90, all ten classes between 6% and
+16% of the samples (benchmarks/RESULTS.md, docs/ddpm_mnist_samples.png); some samples are
+still noisy at that length. The exact bits/dim bound
 (``eval.bound_timesteps=0``) runs the UNet T=1000 times per test image: ~1,000x an epoch of
 forward passes, too slow for 2 CPU cores; ``bound_timesteps=100`` evaluates 100 evenly
 spaced KL terms (weighted) plus the exact prior and decoder terms.
