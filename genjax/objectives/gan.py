@@ -540,8 +540,9 @@ class ProgressiveGAN(GAN):
     ``state.step``) picks one of ``levels`` traced branches, each the plain GAN step with
     the networks called at that (static) level and the traced fade weight ``alpha``. Every
     branch takes and returns full-size images and the same state tree, so the loop, the
-    checkpoints and sampling never see the growth; only the taken branch runs. (Compiling
-    one program per phase would recompile at every level change and need the loop to know.)
+    checkpoints and sampling never see the growth; on GPU/TPU only the taken branch runs.
+    (Compiling one program per phase would recompile at every level change and need the loop
+    to know.)
     Real images are faded like the generator's output (:func:`genjax.nn.progressive.fade_images`).
 
     On CPU the branches are not a ``lax.switch``: XLA:CPU (jaxlib 0.10) runs convolution
