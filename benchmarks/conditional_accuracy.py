@@ -19,12 +19,12 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from genjax.app.domain import load_domain_network
+from genjax.app.runs import load_run
+from genjax.app.sampling import draw_samples
 from genjax.cli import configure_jax
 from genjax.data import load_arrays
 from genjax.data.pipeline import images_to_float
-from genjax.eval.domain import load_domain_network
-from genjax.runs import load_run
-from genjax.sampling import draw_samples
 
 
 def main() -> None:

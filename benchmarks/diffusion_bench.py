@@ -16,7 +16,7 @@
   samples scored with the DESIGN.md section 3 protocol (high quality: within 3 std of the
   nearest mode; a mode is captured when it has a high-quality sample; reverse KL of the
   nearest-mode histogram of all samples to uniform), mean +- standard error. The scoring is
-  the local ``mode_scores``, as in ``toy2d_modes.py``; ``genjax.eval.mode_coverage`` gives the
+  the local ``mode_scores``, as in ``toy2d_modes.py``; ``genjax.metrics.mode_coverage`` gives the
   same modes and high-quality share but a reverse KL over high-quality samples only.
 """
 
@@ -41,9 +41,9 @@ def _mnist_batch(batch: int) -> dict:
 
 
 def _objective(name: str = "ddpm_mnist", ch: int | None = None):
+    from genjax.app.experiment import build_objective
     from genjax.config import load_config
     from genjax.data import dataset_spec
-    from genjax.experiment import build_objective
 
     config = load_config(name)
     if ch:
@@ -174,7 +174,7 @@ def bench_sampling(batch: int, steps: int, reps: int, ch: int | None) -> list[di
     g = statistics.median(times)
     rows = [{"impl": "genjax lax.scan", "s": g, "img_s": batch / g, "compile_s": first - g}]
 
-    from genjax.objectives.diffusion.samplers import ddim_coefficients
+    from genjax.families.diffusion.samplers import ddim_coefficients
 
     c = ddim_coefficients(objective.schedule, steps, 0.0)
 
@@ -220,9 +220,9 @@ def bench_quality(seeds: int, train_steps: int) -> list[dict]:
         del config
         import dataclasses
 
+        from genjax.app.experiment import build_objective
         from genjax.config import load_config
         from genjax.data import dataset_spec
-        from genjax.experiment import build_objective
 
         cfg = load_config("ddpm_toy2d")
         cfg.data.name = name

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from genjax.app.domain import load_domain_network
+from genjax.app.evaluate import evaluate_run
 from genjax.cli import configure_jax
 from genjax.data import load_arrays
 from genjax.data.pipeline import images_to_float
-from genjax.eval import density_coverage, fid_from_features, kid, precision_recall
-from genjax.eval.domain import load_domain_network
-from genjax.eval.suite import evaluate_run
+from genjax.metrics import density_coverage, fid_from_features, kid, precision_recall
 
 COLUMNS = ("domain_fid", "domain_kid_mean", "domain_precision", "domain_recall",
            "domain_density", "domain_coverage", "domain_is_mean", "classes_covered",

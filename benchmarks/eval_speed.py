@@ -19,7 +19,7 @@ import numpy as np
 import scipy.linalg
 import sklearn.metrics
 
-from genjax.eval import fid_from_features, kid, prdc
+from genjax.metrics import fid_from_features, kid, prdc
 
 
 def _ref_fid(a: np.ndarray, b: np.ndarray) -> float:

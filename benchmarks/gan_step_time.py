@@ -39,9 +39,9 @@ CONFIGS = ("cgan_mnist", "wgangp_mnist", "hinge_sn_mnist", "progan_mnist")
 
 def _start_step(config_name: str) -> int:
     """The step to time from: a progressive config's final stable phase, else 0."""
+    from genjax.app.experiment import build_objective
     from genjax.config import load_config
     from genjax.data import dataset_spec
-    from genjax.experiment import build_objective
 
     objective = build_objective(load_config(config_name), dataset_spec("mnist_subset"))
     schedule = getattr(objective, "schedule", None)

@@ -28,8 +28,8 @@ import optax
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from genjax.core.parallel import DATA_AXIS, step_factory, with_axis_name  # noqa: E402
 from genjax.core.precision import precision_policy  # noqa: E402
-from genjax.core.sharding import DATA_AXIS, step_factory, with_axis_name  # noqa: E402
 from genjax.core.step import k_steps  # noqa: E402
 
 H200_BF16_TFLOPS = 790.0
@@ -42,8 +42,8 @@ def _images(batch: int, size: int, channels: int, seed: int = 0) -> np.ndarray:
 
 def dcgan(precision: str, batch: int, size: int, tiny: bool):
     """The article's DCGAN (default widths for ``size``; 64 -> 4 stages)."""
-    from genjax.nn.dcgan import Discriminator, Generator
-    from genjax.objectives.gan import GAN
+    from genjax.families.gan.dcgan import Discriminator, Generator
+    from genjax.families.gan.objective import GAN
 
     dtype = precision_policy(precision).compute_dtype
     g_feat = (16, 8) if tiny else None
@@ -58,8 +58,8 @@ def dcgan(precision: str, batch: int, size: int, tiny: bool):
 
 def classifier(precision: str, batch: int, size: int, tiny: bool):
     """The digit classifier (the domain feature network) on ``size`` x ``size`` images."""
-    from genjax.nn.classifier import DigitClassifier
-    from genjax.objectives.classifier import Classifier
+    from genjax.families.classifier.network import DigitClassifier
+    from genjax.families.classifier.objective import Classifier
 
     dtype = precision_policy(precision).compute_dtype
     clf = Classifier(DigitClassifier(features=16 if tiny else 128, dtype=dtype),

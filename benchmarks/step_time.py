@@ -63,11 +63,11 @@ def run_genjax(batch: int, iters: int, k: int, config_name: str = "dcgan_mnist",
     import jax.numpy as jnp
     import numpy as np
 
+    from genjax.app.experiment import build_objective
     from genjax.cli import configure_jax
     from genjax.config import load_config
     from genjax.core.step import make_train_step
     from genjax.data import dataset_spec
-    from genjax.experiment import build_objective
 
     configure_jax()
     jax.config.update("jax_compilation_cache_dir", None)  # measure real compiles

@@ -1,6 +1,6 @@
-"""The DCGAN of genjax.nn.dcgan in PyTorch: the speed reference.
+"""The DCGAN of genjax.families.gan.dcgan in PyTorch: the speed reference.
 
-Same architecture as :mod:`genjax.nn.dcgan` (NCHW here), same init (conv
+Same architecture as :mod:`genjax.families.gan.dcgan` (NCHW here), same init (conv
 weights N(0, 0.02), BN scale N(1, 0.02), biases 0), same BatchNorm
 (momentum 0.1, eps 1e-5), non-saturating GAN loss from logits
 (``BCEWithLogitsLoss``), Adam lr 2e-4, betas (0.5, 0.999).
@@ -44,7 +44,7 @@ def _bn(c: int) -> nn.BatchNorm2d:
 class Generator(nn.Module):
     """DCGAN generator, ``(B, latent)`` -> ``(B, C, 32, 32)`` in [-1, 1].
 
-    ``num_classes > 0`` makes it conditional as ``genjax.nn.dcgan.Generator``: the labels'
+    ``num_classes > 0`` makes it conditional as ``genjax.families.gan.dcgan.Generator``: the labels'
     embedding (``label_dim`` wide) is concatenated to ``z``.
     """
 
@@ -75,7 +75,7 @@ class Generator(nn.Module):
 class Discriminator(nn.Module):
     """DCGAN discriminator, ``(B, C, 32, 32)`` -> logits ``(B,)``.
 
-    The options of ``genjax.nn.dcgan.Discriminator``: ``norm`` ``"batch"`` (DCGAN),
+    The options of ``genjax.families.gan.dcgan.Discriminator``: ``norm`` ``"batch"`` (DCGAN),
     ``"layer"`` (per sample over C, H, W with a per-channel affine, as flax's
     ``LayerNorm(reduction_axes=(1, 2, 3))``: ``GroupNorm`` with one group) or ``"none"``
     (convolutions get biases); ``spectral_norm`` wraps every convolution in

@@ -1,10 +1,11 @@
-"""The GAN recipes of ``genjax.objectives.gan`` in PyTorch eager: the speed reference of
+"""The GAN recipes of ``genjax.families.gan.objective`` in PyTorch eager: the speed reference of
 ``benchmarks/gan_step_time.py``.
 
 Built from the same config (``genjax.config.load_config``) as ``genjax train``: the DCGAN
 networks of :mod:`torch_dcgan` with their GAN-recipe options (conditional G, projection D,
-layer norm, spectral norm), a port of ``genjax.nn.progressive`` (:class:`ProgressiveGenerator`,
-:class:`ProgressiveDiscriminator`), the losses of ``genjax.objectives.gan.LOSSES``, WGAN-GP
+layer norm, spectral norm), a port of ``genjax.families.gan.progressive``
+(:class:`ProgressiveGenerator`, :class:`ProgressiveDiscriminator`), the losses of
+``genjax.losses.adversarial.LOSSES``, WGAN-GP
 (one interpolation weight per sample, norm over C, H, W), R1, ``n_critic`` D updates per G
 update, DiffAugment (translation, cutout, colour; the reference ``DiffAugment_pytorch``
 operations), an EMA of G's parameters and Adam with the config's rates and betas.
@@ -31,7 +32,7 @@ from torch_dcgan import Discriminator, Generator
 
 LEAKY = 0.2
 
-# -- progressive growing (port of genjax.nn.progressive, NCHW) ---------------------------------
+# -- progressive growing (port of genjax.families.gan.progressive, NCHW) ----------------------
 
 
 def pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -50,7 +51,7 @@ def downsample(x: torch.Tensor, factor: int) -> torch.Tensor:
 
 
 def fade_images(x: torch.Tensor, level: int, alpha: float, levels: int) -> torch.Tensor:
-    """Real images as D sees them at ``level`` (``genjax.nn.progressive.fade_images``)."""
+    """Real images as D sees them at ``level`` (``genjax.families.gan.progressive.fade_images``)."""
     top = levels - 1
     cur = upsample(downsample(x, 2 ** (top - level)), 2 ** (top - level))
     if level == 0:
@@ -64,7 +65,7 @@ def _conv3(fin: int, fout: int) -> nn.Conv2d:
 
 
 class ProgressiveGenerator(nn.Module):
-    """``genjax.nn.progressive.ProgressiveGenerator``: every level's layers exist."""
+    """``genjax.families.gan.progressive.ProgressiveGenerator``: every level's layers exist."""
 
     def __init__(self, features: tuple[int, ...], latent_dim: int, channels: int = 1) -> None:
         super().__init__()
@@ -97,7 +98,7 @@ class ProgressiveGenerator(nn.Module):
 
 
 class ProgressiveDiscriminator(nn.Module):
-    """``genjax.nn.progressive.ProgressiveDiscriminator``: every level's layers exist."""
+    """``genjax.families.gan.progressive.ProgressiveDiscriminator``: every level's layers exist."""
 
     def __init__(self, features: tuple[int, ...], channels: int = 1) -> None:
         super().__init__()
@@ -193,7 +194,8 @@ _AUGMENT = {"color": _color, "translation": _translation, "cutout": _cutout}
 
 
 def diff_augment(x: torch.Tensor, policy: tuple[str, ...]) -> torch.Tensor:
-    """DiffAugment's policies in order, fresh per-sample draws (``genjax.nn.diffaugment``)."""
+    """DiffAugment's policies in order, fresh per-sample draws
+    (``genjax.families.gan.diffaugment``)."""
     for name in policy:
         x = _AUGMENT[name](x)
     return x

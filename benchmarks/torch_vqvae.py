@@ -1,4 +1,5 @@
-"""The VQ-VAE of genjax.nn.vqvae + genjax.nn.quantizer in PyTorch eager: the speed reference.
+"""The VQ-VAE of genjax.families.vqvae.networks + genjax.nn.quantizer in PyTorch eager: the
+speed reference.
 
 Same architecture (NCHW here): encoder Conv k4 s2 p1 (1->32) ReLU, Conv k4 s2 p1 (32->64) ReLU,
 Conv k3 (64), one residual block (ReLU, Conv k3 64->32, ReLU, Conv k1 32->64, add), ReLU,

@@ -22,7 +22,7 @@ vmapped: 200 steps in 64 s including compilation; ~0.11 s per seed-step while ot
 ran); PacGAN-m and R1 cost more. So the published length is over a day per recipe and
 dataset for 10 seeds on such a CPU: the full table is a GPU job (``--steps 400000``).
 
-Scoring is the small function :func:`score_modes`, not ``genjax.eval.mode_coverage``: the
+Scoring is the small function :func:`score_modes`, not ``genjax.metrics.mode_coverage``: the
 two agree on modes and high-quality share, but here the reverse KL is taken over the
 nearest-mode histogram of ALL samples, there over the high-quality samples only. The tables
 in RESULTS.md were made with this one; moving to the library means re-running them.
@@ -43,8 +43,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from genjax.nn.mlp import MaxoutDiscriminator, MLPGenerator
-from genjax.objectives.gan import GAN
+from genjax.families.gan.mlp import MaxoutDiscriminator, MLPGenerator
+from genjax.families.gan.objective import GAN
 
 
 def _toy2d():

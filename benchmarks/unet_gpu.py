@@ -26,8 +26,8 @@ def run(dtype_name: str, ch: int, batch: int, iters: int) -> dict:
     import optax
 
     from genjax.core.step import make_train_step
+    from genjax.families.diffusion import Diffusion, linear_schedule
     from genjax.nn.unet import UNet
-    from genjax.objectives.diffusion import Diffusion, linear_schedule
 
     dtype = {"fp32": jnp.float32, "bf16": jnp.bfloat16}[dtype_name]
     model = UNet(ch=ch, ch_mult=(1, 2, 2, 2), num_res_blocks=2, attn_resolutions=(16,),

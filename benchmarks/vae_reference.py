@@ -67,11 +67,11 @@ def run_genjax(args) -> dict:
     import jax
     import numpy as np
 
+    from genjax.app.experiment import build_objective
     from genjax.cli import configure_jax
     from genjax.core.loop import run_keys
     from genjax.core.step import make_train_step
     from genjax.data import dataset_spec
-    from genjax.experiment import build_objective
 
     configure_jax()
     vae = build_objective(_config(args), dataset_spec("mnist_subset"))

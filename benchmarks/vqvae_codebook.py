@@ -47,9 +47,9 @@ def train_variant(name: str, steps: int) -> tuple[object, object, float]:
     """Trains one variant; returns (objective, state, seconds)."""
     import jax
 
+    from genjax.app.experiment import build
     from genjax.core.loop import init_state, run_keys
     from genjax.core.step import make_train_step
-    from genjax.experiment import build
 
     config = _config([*VARIANTS[name], f"train.steps={steps}"])
     experiment = build(config, with_eval=False)
@@ -69,8 +69,8 @@ def test_split_numbers(objective, state, images: np.ndarray, chunk: int = 250) -
     import jax
     import jax.numpy as jnp
 
+    from genjax.families.vqvae.objective import image_quality
     from genjax.nn import quantizer as vq
-    from genjax.objectives.vqvae import image_quality
 
     @jax.jit
     def run(state, x):
@@ -109,9 +109,9 @@ def time_steps(rounds: int, per_round: int, threads: tuple[int, ...]) -> dict:
     from torch_vqvae import VQVAE as TorchVQVAE
     from torch_vqvae import make_step as torch_make_step
 
+    from genjax.app.experiment import build
     from genjax.core.loop import run_keys
     from genjax.core.step import make_train_step
-    from genjax.experiment import build
 
     torch.manual_seed(0)
     config = _config([*VARIANTS["ema+restarts"]])

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from genjax.runs import WorkdirError, load_run, read_saved_config
+from genjax.app.runs import WorkdirError, load_run, read_saved_config
 
 __all__ = ["WorkdirError", "load_run", "main", "read_saved_config"]
 
@@ -173,8 +173,8 @@ def _quiet_libraries() -> None:
 
 def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
     from genjax import config as gconfig
+    from genjax.app.experiment import build
     from genjax.core.loop import train
-    from genjax.experiment import build
 
     config = gconfig.load_config(args.config)
     gconfig.apply_overrides(config, overrides)
@@ -260,8 +260,8 @@ def cmd_sample(args: argparse.Namespace) -> None:
     import jax
     import numpy as np
 
-    from genjax.eval.images import save_samples, to_uint8
-    from genjax.sampling import draw_samples
+    from genjax.app.sampling import draw_samples
+    from genjax.modalities.image import save_samples, to_uint8
 
     if args.num < 1:
         raise WorkdirError(f"--num must be >= 1, got {args.num}")
@@ -283,7 +283,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 
 def cmd_eval(args: argparse.Namespace, overrides: list[str]) -> None:
-    from genjax.eval.suite import evaluate_run
+    from genjax.app.evaluate import evaluate_run
 
     if args.num_samples is not None:
         overrides = [*overrides, f"eval.num_samples={args.num_samples}"]
@@ -294,7 +294,7 @@ def cmd_eval(args: argparse.Namespace, overrides: list[str]) -> None:
 
 
 def cmd_fid(args: argparse.Namespace) -> None:
-    from genjax.eval.files import fid_between
+    from genjax.app.fid import fid_between
 
     result = fid_between(Path(args.path_a), Path(args.path_b), network=args.network,
                          inception_weights=args.inception_weights or os.environ.get(
@@ -323,12 +323,12 @@ def main(argv: list[str] | None = None) -> int:
                         "(eval.* keys) `genjax eval`")
     _quiet_libraries()
     configure_jax()
+    from genjax.app.fid import EvalInputError
     from genjax.config import ConfigError
     from genjax.core.checkpoint import CheckpointError
     from genjax.core.loop import NonFiniteLossError
     from genjax.data import DatasetError
-    from genjax.eval.files import EvalInputError
-    from genjax.eval.inception import InceptionWeightsError
+    from genjax.metrics.inception import InceptionWeightsError
 
     try:
         if args.command == "train":

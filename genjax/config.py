@@ -39,7 +39,7 @@ def base_config() -> ml_collections.ConfigDict:
 
     Returns:
       A ConfigDict with ``seed``, ``family``, ``parallel`` (``single``, ``pmap`` or
-      ``sharded``: data parallelism over the devices, see ``genjax.core.sharding``; the same
+      ``sharded``: data parallelism over the devices, see ``genjax.core.parallel``; the same
       numbers in every mode, so a run may resume in another), ``precision`` (``fp32`` or
       ``bf16`` activations, see ``genjax.core.precision``), ``distributed.*`` (multi-host:
       ``jax.distributed.initialize`` arguments, see ``genjax.core.distributed``), ``data.*``,

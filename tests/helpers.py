@@ -6,7 +6,7 @@ import flax.linen as nn
 import numpy as np
 import optax
 
-from genjax.objectives.gan import GAN
+from genjax.families.gan.objective import GAN
 
 
 class MLP(nn.Module):

@@ -8,7 +8,7 @@ import pytest
 from genjax import config as C
 from genjax.cli import main
 from genjax.core.distributed import DistributedSettings, initialize
-from genjax.core.sharding import DATA_AXIS
+from genjax.core.parallel import DATA_AXIS
 
 
 def test_base_config_has_the_scale_keys_and_only_placement_is_resumable():
@@ -49,8 +49,8 @@ def test_a_global_batch_that_does_not_split_over_the_devices_is_refused(tmp_path
 
 
 def test_pmap_builds_the_objective_and_its_batchnorm_with_the_axis_name():
+    from genjax.app.experiment import build_objective
     from genjax.data import dataset_spec, default_data_dir
-    from genjax.experiment import build_objective
 
     config = C.load_config("dcgan_mnist")
     C.apply_overrides(config, ["parallel=pmap", "precision=bf16"])

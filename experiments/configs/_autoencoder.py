@@ -1,5 +1,6 @@
 """The keys the autoencoder configs (``vae``, ``dae``, ``aae``) share: the conv
-encoder/decoder of ``genjax.nn.autoencoder`` on the embedded MNIST digits, Adam, cadences."""
+encoder/decoder of ``genjax.families.autoencoders.networks`` on the embedded MNIST digits, Adam,
+cadences."""
 
 import ml_collections
 

@@ -2,7 +2,7 @@
 
 ``model.arch`` picks the networks (``dcgan``, ``mlp`` for the 2D protocol, ``progressive``);
 ``gan.*`` the adversarial loss, penalties, critic steps, EMA and DiffAugment; see
-``genjax.objectives.gan.GAN`` for their meaning.
+``genjax.families.gan.objective.GAN`` for their meaning.
 """
 
 import ml_collections

@@ -4,7 +4,7 @@ Every host runs the same ``genjax train`` command; they differ only in their pro
 After initialization ``jax.devices()`` lists the devices of all hosts, each host reads its
 own shard of every global batch (``genjax.data.Batches(shard_index=process_index,
 shard_count=process_count)``), the sharded step assembles the global batch
-(``genjax.core.sharding``), only process 0 writes logs, samples and plots, and every process
+(``genjax.core.parallel``), only process 0 writes logs, samples and plots, and every process
 takes part in orbax's checkpoint writes (orbax coordinates them; replicated arrays are written
 once).
 

@@ -17,8 +17,8 @@ import numpy as np
 import genjax
 from genjax.core.checkpoint import Checkpointer
 from genjax.core.objective import Objective
+from genjax.core.parallel import process_local
 from genjax.core.reporting import MetricsLog, Progress, plot_losses
-from genjax.core.sharding import process_local
 from genjax.core.state import TrainState
 from genjax.core.step import make_train_step
 
@@ -181,7 +181,7 @@ def train(
       is_main_process: only the main process writes logs, samples and plots (every process
         of a multi-host run calls ``train``; all take part in steps and checkpoints).
       make_step: builds the jitted step (``make_train_step`` or a data-parallel variant from
-        ``genjax.core.sharding``, whose states are replicated over devices; samples and
+        ``genjax.core.parallel``, whose states are replicated over devices; samples and
         evaluations use this process's copy, ``process_local``).
 
     Returns:
@@ -218,7 +218,7 @@ def train(
 def _train_from(objective, batches, workdir, settings, seed, keys, state, checkpointer,
                 metrics_log, progress, eval_batches, is_main_process, make_step) -> TrainState:
     """The body of ``train`` from a restored or fresh state (see ``train``)."""
-    from genjax.eval.images import save_reconstructions, save_samples
+    from genjax.modalities.image import save_reconstructions, save_samples
 
     step_fns = {1: make_step(objective, steps_per_call=1)}
     k = settings.steps_per_call

@@ -13,7 +13,7 @@ Optional capabilities (found with ``hasattr``/signature, never by family name):
 * ``test_metrics(state, batch, key) -> Metrics``: per-batch means of the expensive held-out
   numbers ``genjax eval`` reports with a ``test_`` prefix (an ELBO, an IWAE bound, bits per
   dimension); without it ``genjax eval`` averages ``eval_metrics``.
-* ``axis_name`` (field): set by the builder for ``jax.pmap``; see ``genjax.core.parallel``.
+* ``axis_name`` (field): set by the builder for ``jax.pmap``; see ``genjax.core.collectives``.
 """
 
 from __future__ import annotations

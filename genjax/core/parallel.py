@@ -1,62 +1,306 @@
-"""What an objective does so its step gives the same numbers on 1 device and under ``jax.pmap``.
+"""Data parallelism: the same step on one device, under ``jax.pmap``, or jitted over a mesh.
 
-Under ``jax.jit`` (one device, or a device mesh with sharded batches) a step sees the global
-batch and needs nothing from here. Under ``jax.pmap`` each device sees its shard of the batch;
-an objective with an ``axis_name`` then
+Three modes (``--config.parallel``), one meaning of the batch size (the GLOBAL batch):
 
-* averages gradients over devices before the optimizer update
-  (``apply_updates(..., axis_name=...)`` in ``genjax.core.state`` calls ``pmean``),
-* computes BatchNorm statistics over the global batch (``nn.BatchNorm(axis_name=...)``),
-* draws per-example randomness with ``batch_random``: the global draw, this device's rows,
-  so device ``i`` gets exactly the noise rows a single device would give its examples.
+* ``single``: ``genjax.core.step.make_train_step``, one device.
+* ``pmap``: :func:`make_pmap_step`. The global batch ``(B, ...)`` is split into
+  ``(devices, B / devices, ...)``; the objective needs an ``axis_name`` (gradients and
+  BatchNorm statistics averaged over devices, per-example noise drawn as on one device: see
+  ``genjax.core.collectives``); metrics are averaged over devices.
+* ``sharded``: :func:`make_sharded_step`. ``jax.jit`` over a 1-D ``Mesh`` with axis
+  ``"data"``: the batch is split over ``data``, the state replicated and donated, explicit
+  in/out shardings; XLA inserts the reductions, so the objective runs unchanged
+  (``axis_name=None``). Across hosts each process passes its own rows of the global batch
+  (``jax.make_array_from_process_local_data``).
 
-With ``axis_name=None`` every function here is the identity of the single-device program.
+Where replication happens: inside the step. Every mode takes an ordinary state (a fresh or
+restored one lives on one device) and returns the state replicated over its devices, as
+ordinary ``jax.Array`` values with a replicated ``NamedSharding`` (no leading device axis).
+The loop and the checkpoints never see a per-device copy: a checkpoint holds the same arrays
+whatever the mode or device count, so it resumes under any of them. ``process_local`` gives
+this process's copy of a replicated state (sampling and evaluation run on one device, and
+only on the processes that call them).
+
+K steps per call (``lax.scan``) work in every mode: ``batch`` then has a leading K axis.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
+import flax.linen as nn
 import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from genjax.core.objective import Batch, Objective
+from genjax.core.step import StepFn, k_steps, make_train_step
+from genjax.core.xla import xla_cpu_compiler_options
 
 PyTree = Any
 
-
-def pmean(tree: PyTree, axis_name: str | None) -> PyTree:
-    """Mean over the devices of ``axis_name``; the identity when ``axis_name`` is None."""
-    if axis_name is None:
-        return tree
-    return jax.lax.pmean(tree, axis_name)
+DATA_AXIS = "data"
+PARALLEL_MODES = ("single", "pmap", "sharded")
 
 
-def axis_size(axis_name: str | None) -> int:
-    """Number of devices on ``axis_name`` (1 outside pmap)."""
-    return 1 if axis_name is None else jax.lax.psum(1, axis_name)
+class ParallelError(ValueError):
+    """A batch or objective that cannot run in the requested parallel mode."""
 
 
-def batch_random(
-    draw: Callable[[jax.Array, tuple[int, ...]], jax.Array],
-    key: jax.Array,
-    shape: Sequence[int],
-    axis_name: str | None = None,
-) -> jax.Array:
-    """Per-example random values for a batch whose first axis may be a device's shard.
+def data_mesh(devices: list[jax.Device] | None = None) -> Mesh:
+    """A 1-D mesh over ``devices`` (default: all devices of all processes) with axis ``data``.
+
+    Devices are ordered by process, so process ``p``'s rows of the global batch (its data
+    shard, see ``genjax.data.Batches``) land on its own devices.
+    """
+    if devices is None:
+        devices = sorted(jax.devices(), key=lambda d: (d.process_index, d.id))
+    return Mesh(np.array(devices), (DATA_AXIS,))
+
+
+def check_divisible(batch_size: int, devices: int) -> None:
+    """Raises ParallelError unless the global batch splits evenly over ``devices``."""
+    if batch_size % devices:
+        raise ParallelError(
+            f"the global batch size {batch_size} does not split over {devices} devices; "
+            f"set train.batch_size to a multiple of {devices} (e.g. "
+            f"{max(devices, batch_size // devices * devices)})")
+
+
+def replicate(tree: PyTree, sharding: NamedSharding) -> PyTree:
+    """Every leaf of ``tree`` on every device of ``sharding`` (a replicated sharding).
+
+    Leaves already placed so are returned as they are (no copy). Across processes the value
+    comes from this process's copy, which must be the same on every process.
 
     Args:
-      draw: ``draw(key, shape) -> array``, e.g. ``jax.random.normal``.
-      key: the same key on every device.
-      shape: the LOCAL shape; ``shape[0]`` is this device's number of examples.
-      axis_name: the pmap axis, or None on one device / under sharded jit.
+      tree: arrays (device or host).
+      sharding: a fully replicated ``NamedSharding``.
 
     Returns:
-      ``draw(key, shape)`` on one device. Under pmap: rows ``[i * n, (i + 1) * n)`` of
-      ``draw(key, (n * devices,) + shape[1:])`` on device ``i``, i.e. exactly the values a
-      single device drawing for the global batch gives these examples.
+      The tree as global, replicated ``jax.Array`` leaves.
     """
-    shape = tuple(shape)
-    if axis_name is None:
-        return draw(key, shape)
-    n = shape[0]
-    full = draw(key, (n * axis_size(axis_name),) + shape[1:])
-    return jax.lax.dynamic_slice_in_dim(full, jax.lax.axis_index(axis_name) * n, n, axis=0)
+
+    def put(x):
+        if isinstance(x, jax.Array) and x.sharding.is_equivalent_to(sharding, x.ndim):
+            return x
+        if sharding.is_fully_addressable:
+            return jax.device_put(x, sharding)
+        return jax.make_array_from_process_local_data(sharding, np.asarray(process_local(x)))
+
+    return jax.tree.map(put, tree)
+
+
+def process_local(tree: PyTree) -> PyTree:
+    """This process's copy of a replicated state, on one of its devices (no copy made).
+
+    Sampling and evaluation then run on one device, and across hosts only on the processes
+    that call them. Leaves that are not replicated jax.Arrays are returned unchanged.
+    """
+
+    def local(x):
+        if (isinstance(x, jax.Array) and len(x.sharding.device_set) > 1
+                and x.sharding.is_fully_replicated):
+            return x.addressable_data(0)
+        return x
+
+    return jax.tree.map(local, tree)
+
+
+def _rows(batch: Batch, axis: int) -> int:
+    sizes = {np.shape(x)[axis] for x in jax.tree.leaves(batch)}
+    if len(sizes) != 1:
+        raise ParallelError(f"batch fields have different numbers of examples: {sorted(sizes)}")
+    return sizes.pop()
+
+
+def _split_devices(x: Any, devices: int, axis: int) -> Any:
+    """``(..., B, ...)`` -> ``(..., devices, B / devices, ...)`` at ``axis``."""
+    shape = np.shape(x)
+    new = shape[:axis] + (devices, shape[axis] // devices) + shape[axis + 1:]
+    return x.reshape(new)
+
+
+def make_pmap_step(
+    objective: Objective,
+    *,
+    steps_per_call: int = 1,
+    unroll: bool | int = True,
+    donate: bool = True,
+    devices: list[jax.Device] | None = None,
+) -> StepFn:
+    """``step(state, batch, base_key) -> (state, metrics)`` under ``jax.pmap``.
+
+    The state goes in and out unmapped (``in_axes=None``, ``out_axes=None``): jax's pmap
+    (``jit(shard_map)`` since 0.8) keeps it replicated over the devices between calls, with
+    no leading device axis and no ``device_put_replicated``. The batch is mapped: this
+    process's rows ``(B_local, ...)`` become ``(local devices, B_local / devices, ...)``.
+    Metrics are ``pmean``-ed, so they are the global-batch means.
+
+    Args:
+      objective: the family's objective with ``axis_name`` set (``with_axis_name``).
+      steps_per_call: K > 1 scans K steps per call (batch ``(K, B, ...)``).
+      unroll: ``lax.scan``'s unroll.
+      donate: donate the input state.
+      devices: the devices to map over (default: all).
+
+    Returns:
+      The step; the same numbers as ``make_train_step`` up to float32 reduction order.
+
+    Raises:
+      ParallelError: the objective has no ``axis_name``, or the batch does not split.
+    """
+    axis = getattr(objective, "axis_name", None)
+    if axis is None:
+        raise ParallelError(
+            f"{type(objective).__name__} has no axis_name set, so under pmap each device would "
+            "train on its own shard without averaging; build it with "
+            "genjax.core.parallel.with_axis_name (genjax.app.experiment does for "
+            "parallel=pmap), or use parallel=sharded")
+    inner = k_steps(objective, steps_per_call, unroll)
+
+    def fn(state, batch, base_key):
+        state, metrics = inner(state, batch, base_key)
+        return state, jax.lax.pmean(metrics, axis)
+
+    batch_axis = 0 if steps_per_call == 1 else 1
+    pmapped = jax.pmap(fn, axis_name=axis, in_axes=(None, batch_axis, None),
+                       out_axes=(None, None), donate_argnums=(0,) if donate else (),
+                       devices=devices)
+    n = len(devices) if devices is not None else jax.local_device_count()
+    # pmap's own placement of the state: replicated over its devices. Placing a fresh
+    # (one-device) state there first keeps the first and later calls one compiled program.
+    replicated = NamedSharding(data_mesh(devices), P())
+
+    def step(state, batch, base_key):
+        check_divisible(_rows(batch, batch_axis), n)
+        return pmapped(replicate(state, replicated),
+                       jax.tree.map(lambda x: _split_devices(x, n, batch_axis), batch),
+                       replicate(base_key, replicated))
+
+    return step
+
+
+def make_sharded_step(
+    objective: Objective,
+    *,
+    steps_per_call: int = 1,
+    unroll: bool | int = True,
+    donate: bool = True,
+    mesh: Mesh | None = None,
+) -> StepFn:
+    """``step(state, batch, base_key) -> (state, metrics)``: ``jax.jit`` over a device mesh.
+
+    In shardings: state and key replicated, batch split over the mesh's ``data`` axis (axis
+    0, or axis 1 of a ``(K, B, ...)`` stack). Out shardings: state and metrics replicated.
+    The state is donated. ``batch`` holds this process's rows of the global batch (all of
+    them on one host); across hosts the step assembles the global batch with
+    ``jax.make_array_from_process_local_data``.
+
+    Args:
+      objective: the family's objective (``axis_name`` None: XLA partitions the reductions).
+      steps_per_call: K > 1 scans K steps per call.
+      unroll: ``lax.scan``'s unroll.
+      donate: donate the input state.
+      mesh: a mesh with a ``data`` axis (default ``data_mesh()``, every device).
+
+    Returns:
+      The step; the same numbers as ``make_train_step`` up to float32 reduction order.
+
+    Raises:
+      ParallelError: the global batch does not split over the mesh.
+    """
+    if getattr(objective, "axis_name", None) is not None:
+        raise ParallelError("under parallel=sharded the objective must have axis_name=None "
+                            "(XLA partitions the batch reductions itself)")
+    mesh = data_mesh() if mesh is None else mesh
+    replicated = NamedSharding(mesh, P())
+    batch_axis = 0 if steps_per_call == 1 else 1
+    data = NamedSharding(mesh, P(*([None] * batch_axis), DATA_AXIS))
+    jitted = jax.jit(k_steps(objective, steps_per_call, unroll),
+                     in_shardings=(replicated, data, replicated),
+                     out_shardings=(replicated, replicated),
+                     donate_argnums=(0,) if donate else (),
+                     compiler_options=xla_cpu_compiler_options() or None)
+    procs = jax.process_count()
+
+    def put_batch(x):
+        if isinstance(x, jax.Array) and x.sharding.is_equivalent_to(data, x.ndim):
+            return x
+        if data.is_fully_addressable:
+            return jax.device_put(x, data)
+        return jax.make_array_from_process_local_data(data, np.asarray(x))
+
+    def step(state, batch, base_key):
+        check_divisible(_rows(batch, batch_axis) * procs, mesh.size)
+        return jitted(replicate(state, replicated), jax.tree.map(put_batch, batch),
+                      replicate(base_key, replicated))
+
+    return step
+
+
+def step_factory(parallel: str) -> Callable[..., StepFn]:
+    """The step builder of a parallel mode, called as ``factory(objective, steps_per_call=K)``.
+
+    Raises:
+      ParallelError: an unknown mode.
+    """
+    factories = {"single": make_train_step, "pmap": make_pmap_step,
+                 "sharded": make_sharded_step}
+    if parallel not in factories:
+        raise ParallelError(f"unknown parallel mode {parallel!r}; choose one of "
+                            f"{', '.join(PARALLEL_MODES)}")
+    return factories[parallel]
+
+
+def has_axis_name(objective: Any) -> bool:
+    """Whether ``objective`` follows the pmap convention (an ``axis_name`` field)."""
+    return dataclasses.is_dataclass(objective) and any(
+        f.name == "axis_name" for f in dataclasses.fields(objective))
+
+
+def with_axis_name(obj: Any, axis_name: str | None) -> Any:
+    """A copy of ``obj`` with every ``axis_name`` field set, its own and its modules'.
+
+    Walks the dataclass fields of ``obj`` (an objective) and of the linen modules, dataclasses,
+    tuples, lists and dicts it holds, so a family that names the field ``axis_name`` on its
+    objective and on the modules that hold BatchNorm needs nothing else to run under pmap.
+
+    Args:
+      obj: an objective (frozen dataclass) or anything inside one.
+      axis_name: the pmap axis (``DATA_AXIS``) or None.
+
+    Returns:
+      ``obj`` itself when nothing changed, else a copy.
+    """
+    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+        new = tuple(with_axis_name(v, axis_name) for v in obj)
+        return obj if all(a is b for a, b in zip(new, obj, strict=True)) else new
+    if isinstance(obj, list):
+        new = [with_axis_name(v, axis_name) for v in obj]
+        return obj if all(a is b for a, b in zip(new, obj, strict=True)) else new
+    if isinstance(obj, dict):
+        new = {k: with_axis_name(v, axis_name) for k, v in obj.items()}
+        return obj if all(new[k] is obj[k] for k in obj) else new
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        return obj
+    is_module = isinstance(obj, nn.Module)
+    changes = {}
+    for field in dataclasses.fields(obj):
+        if not field.init or (is_module and field.name in ("parent", "name")):
+            continue
+        value = getattr(obj, field.name)
+        if field.name == "axis_name":
+            if value != axis_name:
+                changes[field.name] = axis_name
+            continue
+        new = with_axis_name(value, axis_name)
+        if new is not value:
+            changes[field.name] = new
+    if not changes:
+        return obj
+    return obj.clone(**changes) if is_module else dataclasses.replace(obj, **changes)
+

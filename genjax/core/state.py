@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from genjax.core.parallel import pmean
+from genjax.core.collectives import pmean
 
 PyTree = Any
 
@@ -76,7 +76,7 @@ def apply_updates(
       opt_state: the transformation's state.
       params: current parameters.
       axis_name: under ``jax.pmap``, the device axis: gradients are averaged over it first
-        (see ``genjax.core.parallel``). None on one device or under sharded jit.
+        (see ``genjax.core.collectives``). None on one device or under sharded jit.
 
     Returns:
       ``(new_params, new_opt_state)``.

@@ -62,7 +62,7 @@ def make_train_step(
 ) -> StepFn:
     """A jitted ``step(state, batch, base_key) -> (state, metrics)`` on one device.
 
-    ``genjax.core.sharding`` has the same step under ``jax.pmap`` and over a device mesh.
+    ``genjax.core.parallel`` has the same step under ``jax.pmap`` and over a device mesh.
 
     Args:
       objective: the family's objective.

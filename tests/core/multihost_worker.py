@@ -13,7 +13,7 @@ import numpy as np
 
 import genjax.core.loop
 from genjax.cli import main
-from genjax.core.sharding import process_local
+from genjax.core.parallel import process_local
 
 
 def run(out: str, argv: list[str]) -> int:

@@ -16,10 +16,10 @@ import pytest
 
 from genjax.core.precision import precision_policy, uses_compute_dtype
 from genjax.core.step import make_train_step
-from genjax.nn.classifier import DigitClassifier
-from genjax.nn.dcgan import Discriminator, Generator
-from genjax.objectives.classifier import Classifier
-from genjax.objectives.gan import GAN
+from genjax.families.classifier.network import DigitClassifier
+from genjax.families.classifier.objective import Classifier
+from genjax.families.gan.dcgan import Discriminator, Generator
+from genjax.families.gan.objective import GAN
 from tests.helpers import tiny_gan
 
 

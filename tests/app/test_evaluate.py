@@ -1,0 +1,142 @@
+"""`genjax eval` and `genjax fid` end to end, on tiny real runs."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from genjax.app.evaluate import parse_metrics
+from genjax.cli import main
+from genjax.config import ConfigError
+
+TINY_DCGAN = ["--config.train.batch_size=8", "--config.model.g_features=(16, 8, 4)",
+              "--config.model.d_features=(4, 8, 16)", "--config.train.checkpoint_every=2",
+              "--config.train.sample_every=0", "--config.train.steps=2"]
+TINY_CLASSIFIER = ["--config.train.batch_size=32", "--config.model.features=16",
+                   "--config.train.steps=20", "--config.train.checkpoint_every=20",
+                   "--config.train.eval_every=0"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("eval-runs")
+    assert main(["train", "dcgan_mnist", "--workdir", str(root / "gan"), *TINY_DCGAN]) == 0
+    assert main(["train", "classifier_mnist", "--workdir", str(root / "clf"),
+                 *TINY_CLASSIFIER]) == 0
+    return root
+
+
+def test_eval_of_a_classifier_averages_over_every_test_example(runs, capsys):
+    """test_accuracy over all 1,000 test digits (15 batches of 64 and one of 40), checked
+    against predictions made independently, example by example in NumPy."""
+    from genjax.app.runs import load_run
+    from genjax.data import load_arrays
+    from genjax.data.pipeline import images_to_float
+    from genjax.metrics.classes import predict_in_batches
+
+    assert main(["eval", str(runs / "clf"), "--metrics", "none"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    saved = json.loads((runs / "clf" / "eval.json").read_text())
+    assert printed == saved and saved["test_examples"] == 1000 and saved["step"] == 20
+
+    _, experiment, state = load_run(runs / "clf")
+    test = images_to_float(32)(load_arrays("mnist_subset", "test"))
+    probs = predict_in_batches(experiment.objective.predict, state.params, test["image"], 100)
+    accuracy = np.mean(np.argmax(probs, 1) == test["label"])
+    np.testing.assert_allclose(saved["test_accuracy"], accuracy, atol=1e-6)
+
+
+def test_eval_of_a_gan_reports_domain_metrics(runs, capsys):
+    out = runs / "gan_eval.json"
+    assert main(["eval", str(runs / "gan"), "--num-samples", "60", "--out", str(out),
+                 "--config.eval.batch_size=25",
+                 f"--config.eval.classifier_dir={runs / 'clf'}"]) == 0
+    result = json.loads(out.read_text())
+    assert result["num_samples"] == 60 and result["family"] == "dcgan"
+    assert np.isfinite(result["test_d_loss"])
+    for name in ("domain_fid", "domain_kid_mean", "domain_is_mean", "domain_precision",
+                 "domain_recall", "domain_density", "domain_coverage"):
+        assert np.isfinite(result[name]), name
+    assert result["domain_fid"] > 0
+    assert abs(sum(result["class_shares"]) - 1) < 1e-3 and 0 < result["classes_covered"] <= 10
+    assert 0 <= result["domain_classifier_test_accuracy"] <= 1
+    assert not (runs / "gan" / "eval.json").exists()  # --out elsewhere writes only there
+
+
+def test_eval_refuses_model_overrides_and_unknown_metrics(runs, capsys):
+    code = main(["eval", str(runs / "gan"), "--config.model.latent_dim=3"])
+    err = capsys.readouterr().err
+    assert code == 2 and "only changes eval.* keys" in err
+    code = main(["eval", str(runs / "gan"), "--metrics", "fid,bogus"])
+    assert code == 2 and "unknown metric(s) bogus" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="do not apply to points"):
+        parse_metrics("fid", "points")
+    assert parse_metrics("auto", "points") == ("modes",)
+
+
+def test_domain_classifier_is_trained_once_and_cached(tmp_path, monkeypatch):
+    from genjax.config import load_config
+    from genjax.metrics import domain
+
+    monkeypatch.setenv("GENJAX_CACHE_DIR", str(tmp_path))
+    config = load_config("dcgan_mnist")
+    run_dir = domain.domain_network_for(config, steps=2)
+    assert run_dir.parent == tmp_path / "classifiers"
+    stamp = (run_dir / "checkpoints").stat().st_mtime_ns
+    assert domain.domain_network_for(config, steps=2) == run_dir  # no retraining
+    assert (run_dir / "checkpoints").stat().st_mtime_ns == stamp
+    net = domain.load_domain_network(run_dir)
+    feats, probs = net(np.zeros((3, 28, 28, 1), np.float32))  # padded to 32 inside
+    assert feats.shape == (3, 128) and probs.shape == (3, 10)
+    np.testing.assert_allclose(probs.sum(1), 1, rtol=1e-5)
+
+
+def _write_pngs(folder, images):
+    folder.mkdir()
+    for i, img in enumerate(images):
+        Image.fromarray(img[..., 0]).save(folder / f"{i:03d}.png")
+
+
+def test_fid_command_on_folders_and_npz(runs, tmp_path, capsys):
+    from genjax.data import load_arrays
+
+    test = load_arrays("mnist_subset", "test")["image"]
+    a, b = test[:120], test[500:620]
+    np.savez(tmp_path / "a.npz", images=a)
+    _write_pngs(tmp_path / "a_png", a)
+    _write_pngs(tmp_path / "b_png", b)
+    clf = ["--network", "domain", "--classifier", str(runs / "clf")]
+
+    assert main(["fid", str(tmp_path / "a.npz"), str(tmp_path / "a_png"), *clf,
+                 "--save-stats", str(tmp_path / "a_stats.npz")]) == 0
+    same = json.loads(capsys.readouterr().out)
+    assert same["count_a"] == same["count_b"] == 120 and abs(same["fid"]) < 1e-6
+    assert main(["fid", str(tmp_path / "a_stats.npz"), str(tmp_path / "b_png"), *clf]) == 0
+    from_stats = json.loads(capsys.readouterr().out)
+    assert main(["fid", str(tmp_path / "a_png"), str(tmp_path / "b_png"), *clf]) == 0
+    direct = json.loads(capsys.readouterr().out)
+    assert direct["fid"] > 0 and from_stats["count_a"] == 120  # saved with its count
+    np.testing.assert_allclose(from_stats["fid"], direct["fid"], rtol=1e-9)
+
+
+def test_fid_command_errors(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    code = main(["fid", str(tmp_path / "empty"), str(tmp_path / "empty"), "--network", "domain",
+                 "--classifier", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("genjax: error:") and len(err.splitlines()) == 1
+    np.savez(tmp_path / "x.npz", other=np.zeros(3))
+    code = main(["fid", str(tmp_path / "x.npz"), str(tmp_path / "x.npz"), "--network",
+                 "domain"])
+    assert code == 2 and "needs --classifier" in capsys.readouterr().err
+
+
+def test_missing_inception_weights_get_one_clear_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GENJAX_INCEPTION_WEIGHTS", raising=False)
+    np.savez(tmp_path / "a.npz", images=np.zeros((2, 8, 8, 3), np.uint8))
+    code = main(["fid", str(tmp_path / "a.npz"), str(tmp_path / "a.npz"),
+                 "--inception-weights", str(tmp_path / "nope.pth")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "pt_inception-2015-12-05-6726825d.pth" in err and "GENJAX_INCEPTION_WEIGHTS" in err
