@@ -3,23 +3,27 @@
 A family is an objective plus its modules. The training loop, checkpoints, data and
 evaluation only ever see this protocol, so nothing outside a family branches on it.
 
-Optional capabilities (found with ``hasattr``/signature, never by family name):
+Optional abilities are *declared* in ``capabilities`` (a :class:`Capabilities`), never
+discovered by calling a method and catching its error:
 
-* ``sample(state, key, num, **options)``: keyword options such as ``label``, ``sampler``,
-  ``steps``, ``guidance``; ``genjax sample --label 3`` passes them only to a ``sample`` that
-  names them (``sample_options``), and says which options a family takes otherwise.
-* ``reconstruct(state, batch, key) -> images``: autoencoders; the loop then writes
-  ``samples/recon_step_X.png`` (top row inputs, bottom row reconstructions).
-* ``test_metrics(state, batch, key) -> Metrics``: per-batch means of the expensive held-out
-  numbers ``genjax eval`` reports with a ``test_`` prefix (an ELBO, an IWAE bound, bits per
-  dimension); without it ``genjax eval`` averages ``eval_metrics``.
-* ``axis_name`` (field): set by the builder for ``jax.pmap``; see ``genjax.core.collectives``.
+* ``sample=True``: ``sample(state, key, num, **options)`` draws new data; its keyword
+  options (``label``, ``sampler``, ``steps``, ...) are listed in ``sample_options`` with
+  their types and help, so ``genjax sample --help`` shows them and ``genjax sample`` passes
+  only those. ``sample=False`` comes with ``cannot_sample``: why, and what to run instead.
+* ``reconstruct=True``: ``reconstruct(state, batch, key) -> images`` (autoencoders); the loop
+  then writes reconstruction grids next to the sample grids.
+* ``test_metrics=True``: ``test_metrics(state, batch, key) -> Metrics``, per-batch means of
+  the expensive held-out numbers ``genjax eval`` reports with a ``test_`` prefix (an ELBO, an
+  IWAE bound, bits per dimension); without it ``genjax eval`` averages ``eval_metrics``.
+
+Data parallelism needs nothing from an objective: collectives come from
+``genjax.core.collectives`` (see ``docs/architecture.md``).
 """
 
 from __future__ import annotations
 
-import inspect
-from typing import Protocol, runtime_checkable
+import dataclasses
+from typing import ClassVar, Protocol, runtime_checkable
 
 import jax
 
@@ -29,15 +33,66 @@ Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
 
 
+@dataclasses.dataclass(frozen=True)
+class SampleOption:
+    """A keyword option of an objective's ``sample``.
+
+    Attributes:
+      name: the keyword (and the ``genjax sample --NAME`` flag).
+      type: ``int``, ``float`` or ``str``: how the command line parses it.
+      help: one line for ``--help``.
+    """
+
+    name: str
+    type: type
+    help: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities:
+    """What an objective can do beyond ``init``/``train_step``/``eval_metrics``.
+
+    Attributes:
+      sample: it has ``sample(state, key, num, **options)``.
+      reconstruct: it has ``reconstruct(state, batch, key)``.
+      test_metrics: it has ``test_metrics(state, batch, key)``.
+      sample_options: the keyword options its ``sample`` takes.
+      cannot_sample: when ``sample`` is False: why, and what to run instead.
+    """
+
+    sample: bool = True
+    reconstruct: bool = False
+    test_metrics: bool = False
+    sample_options: tuple[SampleOption, ...] = ()
+    cannot_sample: str = ""
+
+    def __post_init__(self):
+        if not self.sample and not self.cannot_sample:
+            raise ValueError("an objective that cannot sample must say why (cannot_sample)")
+        if not self.sample and self.sample_options:
+            raise ValueError("sample_options need sample=True")
+
+    def option_names(self) -> tuple[str, ...]:
+        """The names of ``sample_options``."""
+        return tuple(o.name for o in self.sample_options)
+
+
+#: Options several families share (one flag, one meaning).
+LABEL = SampleOption("label", int, "class to sample (class-conditional models)")
+
+
 @runtime_checkable
 class Objective(Protocol):
     """What a model family provides. Every method is pure and jit-able.
 
     Attributes:
-      data_key: the batch field the model generates (``"image"`` or ``"point"``).
+      data_key: the batch field the model generates (the modality's batch key, e.g.
+        ``"image"``).
+      capabilities: what it can do beyond training (see :class:`Capabilities`).
     """
 
     data_key: str
+    capabilities: ClassVar[Capabilities]
 
     def init(self, key: jax.Array, batch: Batch) -> TrainState:
         """Initial state, shaped from an example batch."""
@@ -49,17 +104,6 @@ class Objective(Protocol):
         """One optimisation step; returns the new state and scalar metrics (float32)."""
         ...
 
-    def sample(self, state: TrainState, key: jax.Array, num: int) -> jax.Array:
-        """``num`` samples, images NHWC in [-1, 1] or points (num, 2)."""
-        ...
-
     def eval_metrics(self, state: TrainState, batch: Batch, key: jax.Array) -> Metrics:
         """Scalar metrics on a held-out batch."""
         ...
-
-
-def sample_options(objective: Objective) -> tuple[str, ...]:
-    """The keyword options ``objective.sample`` takes beyond ``(state, key, num)``."""
-    params = list(inspect.signature(objective.sample).parameters.values())[3:]
-    return tuple(p.name for p in params
-                 if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))

@@ -18,6 +18,7 @@ The GAN losses come from :mod:`genjax.losses.adversarial`, shared with the GAN f
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import flax.linen as nn
 import jax
@@ -25,6 +26,7 @@ import jax.numpy as jnp
 import optax
 
 from genjax.core.collectives import batch_random
+from genjax.core.objective import Capabilities
 from genjax.core.state import TrainState, apply_updates
 from genjax.losses.adversarial import d_loss_from_logits, g_loss_non_saturating
 from genjax.losses.likelihood import (
@@ -60,6 +62,7 @@ class AAE:
     d_optimizer: optax.GradientTransformation
     g_optimizer: optax.GradientTransformation
     loss: str = "bce"
+    capabilities: ClassVar[Capabilities] = Capabilities(reconstruct=True)
     data_key: str = "image"
     axis_name: str | None = None
 

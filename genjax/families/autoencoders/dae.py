@@ -32,6 +32,7 @@ i.e. what it denoises; the corrupted copies themselves are not shown.
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import flax.linen as nn
 import jax
@@ -39,6 +40,7 @@ import jax.numpy as jnp
 import optax
 
 from genjax.core.collectives import batch_random
+from genjax.core.objective import Capabilities, SampleOption
 from genjax.core.state import TrainState, apply_updates
 from genjax.losses.likelihood import (
     RECONSTRUCTION_LOSSES,
@@ -99,6 +101,8 @@ class DAE:
     noise_std: float = 0.5
     mask_prob: float = 0.25
     sample_steps: int = 30
+    capabilities: ClassVar[Capabilities] = Capabilities(reconstruct=True, sample_options=(
+        SampleOption("steps", int, "Markov-chain length (default model.sample_steps)"),))
     data_key: str = "image"
     axis_name: str | None = None
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import ClassVar
 
 import flax.linen as nn
 import jax
@@ -44,6 +45,7 @@ import jax.numpy as jnp
 import optax
 
 from genjax.core.collectives import batch_random
+from genjax.core.objective import Capabilities
 from genjax.core.state import TrainState, apply_updates
 from genjax.losses.likelihood import (
     bernoulli_log_prob,
@@ -100,6 +102,7 @@ class VAE:
     gaussian_scale: float | None = 0.1
     iwae_k: int = 1000
     iwae_chunk: int = 8192
+    capabilities: ClassVar[Capabilities] = Capabilities(reconstruct=True, test_metrics=True)
     data_key: str = "image"
     axis_name: str | None = None
 

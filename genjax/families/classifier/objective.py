@@ -7,6 +7,7 @@ the proof that the loop does not know what it trains.
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import flax.linen as nn
 import jax
@@ -14,6 +15,7 @@ import jax.numpy as jnp
 import optax
 
 from genjax.core.collectives import batch_random
+from genjax.core.objective import Capabilities
 from genjax.core.state import TrainState, apply_updates
 from genjax.families.classifier.network import cross_entropy
 
@@ -35,6 +37,8 @@ class Classifier:
 
     module: nn.Module
     optimizer: optax.GradientTransformation
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        sample=False, cannot_sample="a classifier is not generative; it has no samples")
     data_key: str = "image"
     label_key: str = "label"
     axis_name: str | None = None
@@ -72,10 +76,6 @@ class Classifier:
         logits = self.module.apply({"params": state.params}, batch[self.data_key], train=False)
         return {"loss": cross_entropy(logits, batch[self.label_key]),
                 "accuracy": _accuracy(logits, batch[self.label_key])}
-
-    def sample(self, state: TrainState, key: jax.Array, num: int):
-        """A classifier is not generative: set ``train.num_samples=0`` for it."""
-        raise NotImplementedError("a Classifier cannot sample; set train.num_samples=0")
 
     def predict(self, params, images: jax.Array) -> jax.Array:
         """Class probabilities (B, classes)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import ClassVar
 
 import flax.linen as nn
 import jax
@@ -11,6 +12,7 @@ import jax.numpy as jnp
 import optax
 
 from genjax.core.collectives import batch_random
+from genjax.core.objective import LABEL, Capabilities, SampleOption
 from genjax.core.state import TrainState, apply_updates, ema_update, warmed_up_decay
 from genjax.families.diffusion import bound as likelihood
 from genjax.families.diffusion.losses import (
@@ -85,6 +87,12 @@ class Diffusion:
     clip_denoised: bool = True
     decoder: str = "discretized"
     bound_timesteps: int = 0
+    capabilities: ClassVar[Capabilities] = Capabilities(test_metrics=True, sample_options=(
+        LABEL,
+        SampleOption("sampler", str, f"sampling algorithm: {' or '.join(SAMPLERS)}"),
+        SampleOption("steps", int, "number of sampling steps (ddim: at most T)"),
+        SampleOption("guidance", float, "classifier-free guidance scale (conditional models)"),
+    ))
     data_key: str = "image"
     label_key: str = "label"
     axis_name: str | None = None
@@ -233,27 +241,26 @@ class Diffusion:
         """Resolves the sample options to ``(sampler, steps, guidance)``.
 
         Raises:
-          ConfigError: an option this model cannot take, with the fix (a ValueError; the CLI
+          ValueError: an option this model cannot take, with the fix (the CLI
             prints it as one line).
         """
-        from genjax.config import ConfigError  # lazily: keeps ml_collections optional here
 
         sampler = self.sampler if sampler is None else sampler
         if sampler not in SAMPLERS:
-            raise ConfigError(f"unknown sampler {sampler!r}; choose one of {SAMPLERS}")
+            raise ValueError(f"unknown sampler {sampler!r}; choose one of {SAMPLERS}")
         T = self.schedule.num_timesteps
         if sampler == "ddpm" and steps not in (None, T):
-            raise ConfigError(f"the ddpm sampler takes all T={T} steps; use --sampler ddim for "
+            raise ValueError(f"the ddpm sampler takes all T={T} steps; use --sampler ddim for "
                               f"{steps} steps")
         steps = T if sampler == "ddpm" else (self.sample_steps if steps is None else int(steps))
         if not 1 <= steps <= T:
-            raise ConfigError(f"--steps must be in [1, {T}] (the model's T), got {steps}")
+            raise ValueError(f"--steps must be in [1, {T}] (the model's T), got {steps}")
         if not self.conditional and (label is not None or guidance not in (None, 1.0)):
-            raise ConfigError("this diffusion model is unconditional: it takes no --label or "
+            raise ValueError("this diffusion model is unconditional: it takes no --label or "
                               "--guidance (train a class-conditional config, e.g. "
                               "ddpm_mnist_cond)")
         if label is not None and not 0 <= label < self.num_classes:
-            raise ConfigError(f"label must be in [0, {self.num_classes}), got {label}")
+            raise ValueError(f"label must be in [0, {self.num_classes}), got {label}")
         return sampler, steps, self.guidance if guidance is None else float(guidance)
 
     def eval_metrics(self, state: TrainState, batch, key: Array):

@@ -24,7 +24,7 @@ a sigmoid saturates.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import flax.linen as nn
 import jax
@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import optax
 
 from genjax.core.collectives import batch_random
+from genjax.core.objective import LABEL, Capabilities
 from genjax.core.state import TrainState, apply_updates, ema_update, warmed_up_decay
 from genjax.families.gan.diffaugment import diff_augment, validate_policy
 from genjax.losses.adversarial import (  # noqa: F401 - the GAN's loss vocabulary
@@ -121,6 +122,7 @@ class GAN:
     ema_decay: float | None = None
     augment: tuple[str, ...] = ()
     pack: int = 1
+    capabilities: ClassVar[Capabilities] = Capabilities()
     data_key: str = "image"
     axis_name: str | None = None
 
@@ -326,6 +328,8 @@ class ConditionalGAN(GAN):
     Attributes:
       num_classes: number of classes; labels are ``0 .. num_classes - 1``.
     """
+
+    capabilities: ClassVar[Capabilities] = Capabilities(sample_options=(LABEL,))
 
     num_classes: int = 10
 

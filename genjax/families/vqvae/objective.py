@@ -27,14 +27,14 @@ is the second stage (:mod:`genjax.families.vqvae.prior`, config ``vqvae_prior_mn
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
 
-from genjax.config import ConfigError
+from genjax.core.objective import Capabilities
 from genjax.core.state import TrainState, apply_updates
 from genjax.nn import quantizer as vq
 
@@ -90,6 +90,11 @@ class VQVAE:
     ema_epsilon: float = 1e-5
     restarts: bool = True
     restart_after: int = 100
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        sample=False, reconstruct=True, test_metrics=True,
+        cannot_sample="a VQ-VAE run cannot sample on its own (it has no distribution over "
+        "code grids); train its prior stage: genjax train vqvae_prior_mnist --workdir "
+        "PRIOR_DIR --config.model.vqvae_dir=THIS_RUN_DIR, then genjax sample PRIOR_DIR")
     data_key: str = "image"
     axis_name: str | None = None
 
@@ -214,14 +219,3 @@ class VQVAE:
     def eval_metrics(self, state: TrainState, batch: dict[str, jax.Array], key: jax.Array):
         """The same numbers as :meth:`test_metrics` on a held-out batch."""
         return self.test_metrics(state, batch, key)
-
-    def sample(self, state: TrainState, key: jax.Array, num: int) -> jax.Array:
-        """A VQ-VAE has no prior over its code grids: sampling goes through the prior stage.
-
-        Raises:
-          ConfigError: always, naming the command that trains the prior.
-        """
-        raise ConfigError(
-            "a VQ-VAE run cannot sample on its own (it has no distribution over code grids); "
-            "train its prior stage: genjax train vqvae_prior_mnist --workdir PRIOR_DIR "
-            "--config.model.vqvae_dir=THIS_RUN_DIR, then genjax sample PRIOR_DIR")

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import jax.numpy as jnp
 import optax
 
+from genjax.core.objective import Capabilities, SampleOption
 from genjax.core.state import TrainState, apply_updates
 from genjax.families.vqvae.objective import VQVAE
 from genjax.families.vqvae.prior_network import CodeTransformer
@@ -75,6 +76,8 @@ class VQVAEPrior:
     prior: CodeTransformer
     optimizer: optax.GradientTransformation
     frozen: HeldTree
+    capabilities: ClassVar[Capabilities] = Capabilities(test_metrics=True, sample_options=(
+        SampleOption("temperature", float, "softmax temperature of the code prior (default 1)"),))
     data_key: str = "image"
     axis_name: str | None = None
 

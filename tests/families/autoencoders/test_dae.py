@@ -6,7 +6,6 @@ import numpy as np
 import optax
 import pytest
 
-from genjax.core.objective import sample_options
 from genjax.families.autoencoders.dae import DAE, corrupt
 from genjax.families.autoencoders.networks import Decoder, Encoder
 
@@ -54,7 +53,7 @@ def test_training_sampling_and_reconstruction():
         state, m = step(state, {"image": x}, jax.random.PRNGKey(i))
         losses.append(float(m["loss"]))
     assert np.mean(losses[-5:]) < np.mean(losses[:5])
-    assert "steps" in sample_options(dae)
+    assert "steps" in dae.capabilities.option_names()
 
     @jax.jit
     def outputs(state, key):

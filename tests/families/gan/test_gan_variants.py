@@ -6,7 +6,6 @@ import optax
 import pytest
 
 from genjax.core.checkpoint import Checkpointer
-from genjax.core.objective import sample_options
 from genjax.core.step import make_train_step
 from genjax.data import Batches
 from genjax.data.pipeline import ArraySource
@@ -102,8 +101,9 @@ def test_conditional_gan_samples_the_requested_label():
     state = cgan.init(jax.random.PRNGKey(0), batch)
     state, metrics = cgan.train_step(state, batch, jax.random.PRNGKey(1))
     assert np.isfinite(float(metrics["d_loss"]))
-    assert "label" in sample_options(cgan) and "label" not in sample_options(
-        GAN(MLP((4,), 2), MLP((4,), 1, squeeze=True), 2, optax.sgd(1.0), optax.sgd(1.0)))
+    assert "label" in cgan.capabilities.option_names() and "label" not in GAN(
+        MLP((4,), 2), MLP((4,), 1, squeeze=True), 2, optax.sgd(1.0),
+        optax.sgd(1.0)).capabilities.option_names()
     key = jax.random.PRNGKey(2)
     # the same latents under labels 0, 1, 2 give different points; label=None cycles 0, 1, 2
     by_label = [np.asarray(cgan.sample(state, key, 3, label=k)) for k in range(3)]
