@@ -28,7 +28,7 @@ import optax
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from genjax.core.parallel import DATA_AXIS, step_factory, with_axis_name  # noqa: E402
+from genjax.core.parallel import step_factory  # noqa: E402
 from genjax.core.precision import precision_policy  # noqa: E402
 from genjax.core.step import k_steps  # noqa: E402
 
@@ -98,8 +98,6 @@ def measure(family: str, precision: str, *, batch: int, size: int, iters: int, w
     t0 = time.perf_counter()
     compiled = compile_one_step(objective, state, one, key)
     flops = step_flops(compiled)
-    if parallel == "pmap":
-        objective = with_axis_name(objective, DATA_AXIS)
     k = steps_per_call
     batches = one if k == 1 else {n: np.stack([v] * k) for n, v in one.items()}
     if parallel == "single" and k == 1:

@@ -6,6 +6,7 @@ import flax.linen as nn
 import numpy as np
 import optax
 
+from genjax.core.collectives import data_axis
 from genjax.families.gan.objective import GAN
 
 
@@ -20,7 +21,8 @@ class MLP(nn.Module):
     def __call__(self, x, train: bool):
         for f in self.features:
             x = nn.Dense(f, use_bias=False)(x)  # BN follows: a bias would get no gradient
-            x = nn.BatchNorm(use_running_average=not train, momentum=0.9)(x)
+            x = nn.BatchNorm(use_running_average=not train, momentum=0.9,
+                             axis_name=data_axis())(x)
             x = nn.relu(x)
         x = nn.Dense(self.out)(x)
         return x[:, 0] if self.squeeze else x

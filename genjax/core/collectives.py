@@ -1,16 +1,24 @@
 """What an objective does so its step gives the same numbers on 1 device and under ``jax.pmap``.
 
-Under ``jax.jit`` (one device, or a device mesh with sharded batches) a step sees the global
-batch and needs nothing from here. Under ``jax.pmap`` each device sees its shard of the batch;
-an objective with an ``axis_name`` then
+The convention: a step is written once, for the global batch, and asks :func:`data_axis`
+(at trace time) whether it runs inside a map over the device axis ``DATA_AXIS`` (``"data"``).
+No objective or module carries an axis name; ``genjax.core.parallel.make_pmap_step`` maps the
+step with ``axis_name=DATA_AXIS`` and every helper here picks that up (see
+docs/architecture.md).
+
+Under ``jax.jit`` (one device, or a device mesh with sharded batches, ``parallel=sharded``)
+the axis is not bound, a step sees the global batch and every function here is the identity
+of the single-device program. Under ``jax.pmap(..., axis_name=DATA_AXIS)`` (or a
+``shard_map`` over it) each device sees its shard of the batch, and a step
 
 * averages gradients over devices before the optimizer update
-  (``apply_updates(..., axis_name=...)`` in ``genjax.core.state`` calls ``pmean``),
-* computes BatchNorm statistics over the global batch (``nn.BatchNorm(axis_name=...)``),
-* draws per-example randomness with ``batch_random``: the global draw, this device's rows,
-  so device ``i`` gets exactly the noise rows a single device would give its examples.
-
-With ``axis_name=None`` every function here is the identity of the single-device program.
+  (``genjax.core.state.apply_updates`` calls :func:`pmean`),
+* computes BatchNorm statistics over the global batch: a module with BatchNorm passes
+  ``nn.BatchNorm(axis_name=data_axis())`` inside its compact ``__call__``,
+* draws per-example randomness with :func:`batch_random`: the global draw, this device's
+  rows, so device ``i`` gets exactly the noise rows a single device would give its examples,
+* sums statistics over the global batch (e.g. the VQ codebook's EMA counts) with
+  ``jax.lax.psum(x, axis)`` when ``axis = data_axis()`` is not None.
 """
 
 from __future__ import annotations
@@ -22,24 +30,40 @@ import jax
 
 PyTree = Any
 
+DATA_AXIS = "data"
 
-def pmean(tree: PyTree, axis_name: str | None) -> PyTree:
-    """Mean over the devices of ``axis_name``; the identity when ``axis_name`` is None."""
-    if axis_name is None:
+
+def data_axis() -> str | None:
+    """``DATA_AXIS`` when the current trace maps over it (pmap / shard_map), else None.
+
+    A trace-time check: under plain ``jax.jit`` (one device, or jit over a mesh with sharded
+    inputs) the axis is unbound and this returns None.
+    """
+    try:
+        jax.lax.axis_size(DATA_AXIS)
+    except NameError:
+        return None
+    return DATA_AXIS
+
+
+def pmean(tree: PyTree) -> PyTree:
+    """Mean over the devices of the data axis; the identity when it is not bound."""
+    axis = data_axis()
+    if axis is None:
         return tree
-    return jax.lax.pmean(tree, axis_name)
+    return jax.lax.pmean(tree, axis)
 
 
-def axis_size(axis_name: str | None) -> int:
-    """Number of devices on ``axis_name`` (1 outside pmap)."""
-    return 1 if axis_name is None else jax.lax.psum(1, axis_name)
+def axis_size() -> int:
+    """Number of devices on the data axis (1 when it is not bound)."""
+    axis = data_axis()
+    return 1 if axis is None else jax.lax.axis_size(axis)
 
 
 def batch_random(
     draw: Callable[[jax.Array, tuple[int, ...]], jax.Array],
     key: jax.Array,
     shape: Sequence[int],
-    axis_name: str | None = None,
 ) -> jax.Array:
     """Per-example random values for a batch whose first axis may be a device's shard.
 
@@ -47,16 +71,17 @@ def batch_random(
       draw: ``draw(key, shape) -> array``, e.g. ``jax.random.normal``.
       key: the same key on every device.
       shape: the LOCAL shape; ``shape[0]`` is this device's number of examples.
-      axis_name: the pmap axis, or None on one device / under sharded jit.
 
     Returns:
-      ``draw(key, shape)`` on one device. Under pmap: rows ``[i * n, (i + 1) * n)`` of
-      ``draw(key, (n * devices,) + shape[1:])`` on device ``i``, i.e. exactly the values a
-      single device drawing for the global batch gives these examples.
+      ``draw(key, shape)`` on one device or under sharded jit. Under pmap: rows
+      ``[i * n, (i + 1) * n)`` of ``draw(key, (n * devices,) + shape[1:])`` on device ``i``,
+      i.e. exactly the values a single device drawing for the global batch gives these
+      examples.
     """
     shape = tuple(shape)
-    if axis_name is None:
+    axis = data_axis()
+    if axis is None:
         return draw(key, shape)
     n = shape[0]
-    full = draw(key, (n * axis_size(axis_name),) + shape[1:])
-    return jax.lax.dynamic_slice_in_dim(full, jax.lax.axis_index(axis_name) * n, n, axis=0)
+    full = draw(key, (n * axis_size(),) + shape[1:])
+    return jax.lax.dynamic_slice_in_dim(full, jax.lax.axis_index(axis) * n, n, axis=0)

@@ -4,14 +4,15 @@ Three modes (``--config.parallel``), one meaning of the batch size (the GLOBAL b
 
 * ``single``: ``genjax.core.step.make_train_step``, one device.
 * ``pmap``: :func:`make_pmap_step`. The global batch ``(B, ...)`` is split into
-  ``(devices, B / devices, ...)``; the objective needs an ``axis_name`` (gradients and
-  BatchNorm statistics averaged over devices, per-example noise drawn as on one device: see
-  ``genjax.core.collectives``); metrics are averaged over devices.
+  ``(devices, B / devices, ...)`` and the step is mapped with ``axis_name=DATA_AXIS``; the
+  objective's helpers see that axis bound (``genjax.core.collectives.data_axis``) and average
+  gradients and BatchNorm statistics over devices and draw per-example noise as on one
+  device; metrics are averaged over devices.
 * ``sharded``: :func:`make_sharded_step`. ``jax.jit`` over a 1-D ``Mesh`` with axis
   ``"data"``: the batch is split over ``data``, the state replicated and donated, explicit
-  in/out shardings; XLA inserts the reductions, so the objective runs unchanged
-  (``axis_name=None``). Across hosts each process passes its own rows of the global batch
-  (``jax.make_array_from_process_local_data``).
+  in/out shardings; XLA inserts the reductions, and the data axis is not bound in the trace,
+  so the objective runs as on one device. Across hosts each process passes its own rows of
+  the global batch (``jax.make_array_from_process_local_data``).
 
 Where replication happens: inside the step. Every mode takes an ordinary state (a fresh or
 restored one lives on one device) and returns the state replicated over its devices, as
@@ -26,23 +27,21 @@ K steps per call (``lax.scan``) work in every mode: ``batch`` then has a leading
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-import flax.linen as nn
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from genjax.core.collectives import DATA_AXIS
 from genjax.core.objective import Batch, Objective
 from genjax.core.step import StepFn, k_steps, make_train_step
 from genjax.core.xla import xla_cpu_compiler_options
 
 PyTree = Any
 
-DATA_AXIS = "data"
 PARALLEL_MODES = ("single", "pmap", "sharded")
 
 
@@ -138,10 +137,12 @@ def make_pmap_step(
     (``jit(shard_map)`` since 0.8) keeps it replicated over the devices between calls, with
     no leading device axis and no ``device_put_replicated``. The batch is mapped: this
     process's rows ``(B_local, ...)`` become ``(local devices, B_local / devices, ...)``.
-    Metrics are ``pmean``-ed, so they are the global-batch means.
+    The map's axis is ``DATA_AXIS``, so inside the step ``genjax.core.collectives.data_axis``
+    returns it: gradients, BatchNorm statistics and per-example draws follow the global batch.
+    Metrics are ``pmean``-ed over it, so they are the global-batch means.
 
     Args:
-      objective: the family's objective with ``axis_name`` set (``with_axis_name``).
+      objective: the family's objective (nothing to set for pmap).
       steps_per_call: K > 1 scans K steps per call (batch ``(K, B, ...)``).
       unroll: ``lax.scan``'s unroll.
       donate: donate the input state.
@@ -151,23 +152,16 @@ def make_pmap_step(
       The step; the same numbers as ``make_train_step`` up to float32 reduction order.
 
     Raises:
-      ParallelError: the objective has no ``axis_name``, or the batch does not split.
+      ParallelError: the batch does not split over the devices.
     """
-    axis = getattr(objective, "axis_name", None)
-    if axis is None:
-        raise ParallelError(
-            f"{type(objective).__name__} has no axis_name set, so under pmap each device would "
-            "train on its own shard without averaging; build it with "
-            "genjax.core.parallel.with_axis_name (genjax.app.experiment does for "
-            "parallel=pmap), or use parallel=sharded")
     inner = k_steps(objective, steps_per_call, unroll)
 
     def fn(state, batch, base_key):
         state, metrics = inner(state, batch, base_key)
-        return state, jax.lax.pmean(metrics, axis)
+        return state, jax.lax.pmean(metrics, DATA_AXIS)
 
     batch_axis = 0 if steps_per_call == 1 else 1
-    pmapped = jax.pmap(fn, axis_name=axis, in_axes=(None, batch_axis, None),
+    pmapped = jax.pmap(fn, axis_name=DATA_AXIS, in_axes=(None, batch_axis, None),
                        out_axes=(None, None), donate_argnums=(0,) if donate else (),
                        devices=devices)
     n = len(devices) if devices is not None else jax.local_device_count()
@@ -201,7 +195,7 @@ def make_sharded_step(
     ``jax.make_array_from_process_local_data``.
 
     Args:
-      objective: the family's objective (``axis_name`` None: XLA partitions the reductions).
+      objective: the family's objective (XLA partitions its batch reductions).
       steps_per_call: K > 1 scans K steps per call.
       unroll: ``lax.scan``'s unroll.
       donate: donate the input state.
@@ -213,9 +207,6 @@ def make_sharded_step(
     Raises:
       ParallelError: the global batch does not split over the mesh.
     """
-    if getattr(objective, "axis_name", None) is not None:
-        raise ParallelError("under parallel=sharded the objective must have axis_name=None "
-                            "(XLA partitions the batch reductions itself)")
     mesh = data_mesh() if mesh is None else mesh
     replicated = NamedSharding(mesh, P())
     batch_axis = 0 if steps_per_call == 1 else 1
@@ -254,53 +245,4 @@ def step_factory(parallel: str) -> Callable[..., StepFn]:
         raise ParallelError(f"unknown parallel mode {parallel!r}; choose one of "
                             f"{', '.join(PARALLEL_MODES)}")
     return factories[parallel]
-
-
-def has_axis_name(objective: Any) -> bool:
-    """Whether ``objective`` follows the pmap convention (an ``axis_name`` field)."""
-    return dataclasses.is_dataclass(objective) and any(
-        f.name == "axis_name" for f in dataclasses.fields(objective))
-
-
-def with_axis_name(obj: Any, axis_name: str | None) -> Any:
-    """A copy of ``obj`` with every ``axis_name`` field set, its own and its modules'.
-
-    Walks the dataclass fields of ``obj`` (an objective) and of the linen modules, dataclasses,
-    tuples, lists and dicts it holds, so a family that names the field ``axis_name`` on its
-    objective and on the modules that hold BatchNorm needs nothing else to run under pmap.
-
-    Args:
-      obj: an objective (frozen dataclass) or anything inside one.
-      axis_name: the pmap axis (``DATA_AXIS``) or None.
-
-    Returns:
-      ``obj`` itself when nothing changed, else a copy.
-    """
-    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
-        new = tuple(with_axis_name(v, axis_name) for v in obj)
-        return obj if all(a is b for a, b in zip(new, obj, strict=True)) else new
-    if isinstance(obj, list):
-        new = [with_axis_name(v, axis_name) for v in obj]
-        return obj if all(a is b for a, b in zip(new, obj, strict=True)) else new
-    if isinstance(obj, dict):
-        new = {k: with_axis_name(v, axis_name) for k, v in obj.items()}
-        return obj if all(new[k] is obj[k] for k in obj) else new
-    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
-        return obj
-    is_module = isinstance(obj, nn.Module)
-    changes = {}
-    for field in dataclasses.fields(obj):
-        if not field.init or (is_module and field.name in ("parent", "name")):
-            continue
-        value = getattr(obj, field.name)
-        if field.name == "axis_name":
-            if value != axis_name:
-                changes[field.name] = axis_name
-            continue
-        new = with_axis_name(value, axis_name)
-        if new is not value:
-            changes[field.name] = new
-    if not changes:
-        return obj
-    return obj.clone(**changes) if is_module else dataclasses.replace(obj, **changes)
 

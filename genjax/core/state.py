@@ -66,22 +66,23 @@ class TrainState:
 
 def apply_updates(
     tx: optax.GradientTransformation, grads: PyTree, opt_state: PyTree, params: PyTree,
-    axis_name: str | None = None,
 ) -> tuple[PyTree, PyTree]:
     """One optimizer update.
+
+    Under ``jax.pmap`` over the data axis the gradients are first averaged over the devices
+    (``genjax.core.collectives.pmean``); on one device or under sharded jit they are used as
+    they are.
 
     Args:
       tx: the optax transformation.
       grads: gradients, shaped like ``params``.
       opt_state: the transformation's state.
       params: current parameters.
-      axis_name: under ``jax.pmap``, the device axis: gradients are averaged over it first
-        (see ``genjax.core.collectives``). None on one device or under sharded jit.
 
     Returns:
       ``(new_params, new_opt_state)``.
     """
-    grads = pmean(grads, axis_name)
+    grads = pmean(grads)
     updates, opt_state = tx.update(grads, opt_state, params)
     return optax.apply_updates(params, updates), opt_state
 

@@ -29,22 +29,22 @@ def from_unit(intensities: jax.Array) -> jax.Array:
     return intensities * 2.0 - 1.0
 
 
-def binarize(key: jax.Array, intensities: jax.Array, axis_name: str | None = None) -> jax.Array:
+def binarize(key: jax.Array, intensities: jax.Array) -> jax.Array:
     """Dynamic binarisation: each pixel ``~ Bernoulli(intensity)``, independently.
 
     ``x_bin = 1[u < p]`` with ``u ~ U[0, 1)``, so ``P(x_bin = 1) = p`` exactly; pixels already
-    0 or 1 are left unchanged (``u < 0`` never holds, ``u < 1`` always does).
+    0 or 1 are left unchanged (``u < 0`` never holds, ``u < 1`` always does). Under pmap the
+    draw is the one a single device makes for the global batch (see
+    ``genjax.core.collectives.batch_random``).
 
     Args:
       key: the randomness (the step's key: a fresh binarisation every step).
       intensities: ``(B, ...)`` in [0, 1].
-      axis_name: the pmap axis (the draw is the one a single device makes for the global batch;
-        see ``genjax.core.collectives.batch_random``), or None.
 
     Returns:
       float32 0/1 array of the same shape.
     """
-    u = batch_random(jax.random.uniform, key, intensities.shape, axis_name)
+    u = batch_random(jax.random.uniform, key, intensities.shape)
     return (u < intensities).astype(jnp.float32)
 
 

@@ -20,9 +20,10 @@ Dead-code restarts (:func:`restart_dead_codes`): a code no input selected for
 ``restart_after`` consecutive steps is re-seeded with an encoder output of the current
 batch, chosen from the step's key (as in Jukebox / Dhariwal et al., 2020, without noise).
 
-Under ``jax.pmap`` pass the device axis name: code counts and EMA sums are summed over the
-devices (``psum``) and the restart candidates gathered from all of them, so the codebook,
-its statistics and the metrics are those of the single-device program on the global batch.
+Under ``jax.pmap`` over the data axis (``genjax.core.collectives.data_axis``) code counts and
+EMA sums are summed over the devices (``psum``) and the restart candidates gathered from all
+of them, so the codebook, its statistics and the metrics are those of the single-device
+program on the global batch. On one device or under sharded jit they are local reductions.
 """
 
 from __future__ import annotations
@@ -30,14 +31,17 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from genjax.core.collectives import data_axis
+
 Array = jax.Array
 
 PLAIN, EMA = "plain", "ema"
 VARIANTS = (PLAIN, EMA)
 
 
-def _psum(x: Array, axis_name: str | None) -> Array:
-    return x if axis_name is None else jax.lax.psum(x, axis_name)
+def _psum(x: Array) -> Array:
+    axis = data_axis()
+    return x if axis is None else jax.lax.psum(x, axis)
 
 
 def init_codebook(key: Array, num_codes: int, code_dim: int) -> Array:
@@ -105,19 +109,20 @@ def commitment_loss(z: Array, quantized: Array) -> Array:
     return jnp.mean((z - jax.lax.stop_gradient(quantized)) ** 2)
 
 
-def code_counts(indices: Array, num_codes: int, axis_name: str | None = None) -> Array:
+def code_counts(indices: Array, num_codes: int) -> Array:
     """How often each code was selected, over the (global) batch.
+
+    Under pmap the counts are summed over the devices.
 
     Args:
       indices: int code indices, any shape.
       num_codes: K.
-      axis_name: pmap axis: counts are summed over the devices.
 
     Returns:
       ``(K,)`` float32 counts.
     """
     counts = jnp.zeros((num_codes,), jnp.float32).at[indices.reshape(-1)].add(1.0)
-    return _psum(counts, axis_name)
+    return _psum(counts)
 
 
 def perplexity(counts: Array) -> Array:
@@ -159,11 +164,12 @@ def smoothed_cluster_size(cluster_size: Array, epsilon: float) -> Array:
 
 
 def ema_update(state: dict[str, Array], z: Array, indices: Array, decay: float,
-               epsilon: float, axis_name: str | None = None) -> dict[str, Array]:
+               epsilon: float) -> dict[str, Array]:
     """One EMA step of the codebook statistics (paper appendix A.1 with Laplace smoothing).
 
     ``N_k <- decay N_k + (1 - decay) n_k``, ``m_k <- decay m_k + (1 - decay) sum_{i: k_i = k}
-    z_i``, ``e_k = m_k / N~_k`` with ``N~`` from :func:`smoothed_cluster_size`.
+    z_i``, ``e_k = m_k / N~_k`` with ``N~`` from :func:`smoothed_cluster_size`. Under pmap
+    ``n_k`` and the sums are totals over the devices.
 
     Args:
       state: ``init_ema_state``'s dict (other keys are carried over).
@@ -171,7 +177,6 @@ def ema_update(state: dict[str, Array], z: Array, indices: Array, decay: float,
       indices: their nearest codes, ``z.shape[:-1]``.
       decay: EMA decay (0.99 in the paper).
       epsilon: Laplace smoothing constant (1e-5 in Sonnet).
-      axis_name: pmap axis: ``n_k`` and the sums are totals over the devices.
 
     Returns:
       The updated state (same keys).
@@ -179,8 +184,8 @@ def ema_update(state: dict[str, Array], z: Array, indices: Array, decay: float,
     num_codes, dim = state["codebook"].shape
     flat = jax.lax.stop_gradient(z).reshape(-1, dim).astype(jnp.float32)
     onehot = jax.nn.one_hot(indices.reshape(-1), num_codes, dtype=jnp.float32)
-    counts = _psum(jnp.sum(onehot, 0), axis_name)
-    sums = _psum(onehot.T @ flat, axis_name)
+    counts = _psum(jnp.sum(onehot, 0))
+    sums = _psum(onehot.T @ flat)
     cluster_size = decay * state["cluster_size"] + (1.0 - decay) * counts
     embed_sum = decay * state["embed_sum"] + (1.0 - decay) * sums
     codebook = embed_sum / smoothed_cluster_size(cluster_size, epsilon)[:, None]
@@ -193,13 +198,13 @@ def update_unused(unused: Array, counts: Array) -> Array:
 
 
 def restart_dead_codes(state: dict[str, Array], unused: Array, z: Array, key: Array,
-                       restart_after: int, axis_name: str | None = None
-                       ) -> tuple[dict[str, Array], Array, Array]:
+                       restart_after: int) -> tuple[dict[str, Array], Array, Array]:
     """Re-seeds codes unused for ``restart_after`` steps with encoder outputs of this batch.
 
     Each dead code ``k`` gets ``e_k = m_k = z_j`` and ``N_k = 1`` (the state of a code that
     has just been selected once) and its unused count is reset; ``j`` is drawn uniformly from
-    the batch's positions with ``key`` (one draw per code, with replacement).
+    the batch's positions with ``key`` (one draw per code, with replacement). Under pmap the
+    candidates come from the global batch (all devices' outputs).
 
     Args:
       state: EMA statistics (``init_ema_state``).
@@ -207,15 +212,15 @@ def restart_dead_codes(state: dict[str, Array], unused: Array, z: Array, key: Ar
       z: ``(..., D)`` encoder outputs of this (local) batch.
       key: the same key on every device.
       restart_after: steps without selection before a code counts as dead (>= 1).
-      axis_name: pmap axis: candidates come from the global batch (all devices' outputs).
 
     Returns:
       ``(state, unused, number of codes restarted)``.
     """
     num_codes, dim = state["codebook"].shape
     flat = jax.lax.stop_gradient(z).reshape(-1, dim).astype(jnp.float32)
-    if axis_name is not None:
-        flat = jax.lax.all_gather(flat, axis_name, tiled=True)
+    axis = data_axis()
+    if axis is not None:
+        flat = jax.lax.all_gather(flat, axis, tiled=True)
     rows = jax.random.randint(key, (num_codes,), 0, flat.shape[0])
     candidates = flat[rows]
     dead = unused >= restart_after

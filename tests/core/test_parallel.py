@@ -11,6 +11,8 @@ rtol = atol = 2e-5: >10x above that, and far below a real mismatch (a wrong shar
 missing pmean or one device's dropout gives differences of order lr = 1e-3 in one step).
 """
 
+import dataclasses
+
 import jax
 import numpy as np
 import optax
@@ -18,12 +20,10 @@ import pytest
 
 from genjax.core.loop import LoopSettings, train
 from genjax.core.parallel import (
-    DATA_AXIS,
     ParallelError,
     check_divisible,
     make_pmap_step,
     make_sharded_step,
-    with_axis_name,
 )
 from genjax.core.step import make_train_step
 from genjax.data import Batches
@@ -39,7 +39,7 @@ STEPS = 4  # even: the K=2 runs take the same batches
 
 
 def tiny_dcgan() -> GAN:
-    """8x8 DCGAN (one stage), BatchNorm everywhere, so pmap needs the BN axis."""
+    """8x8 DCGAN (one stage), BatchNorm everywhere, so pmap needs the global BN statistics."""
     return GAN(generator=Generator(features=(8,), channels=1, image_size=8),
                discriminator=Discriminator(features=(8,), image_size=8, channels=1),
                latent_dim=4, g_optimizer=optax.adam(1e-3, b1=0.5),
@@ -101,7 +101,7 @@ def test_data_parallel_steps_match_one_device(reference, mode):
     name, init, batches, final, metrics = reference
     objective = FAMILIES[name]()
     if mode == "pmap":
-        step = make_pmap_step(with_axis_name(objective, DATA_AXIS))
+        step = make_pmap_step(objective)
     else:
         step = make_sharded_step(objective)
     state, got = step(init, batches[0], jax.random.PRNGKey(7))
@@ -127,25 +127,17 @@ def test_k_steps_per_call_in_every_mode(reference, mode):
     objective = FAMILIES[name]()
     factory = {"single": make_train_step, "pmap": make_pmap_step,
                "sharded": make_sharded_step}[mode]
-    if mode == "pmap":
-        objective = with_axis_name(objective, DATA_AXIS)
     state, metrics = run(factory(objective, steps_per_call=2), init, batches, k=2)
     assert int(state.step) == STEPS
     assert all(np.shape(v) == (2,) for m in metrics for v in m.values())
     assert_trees_close(state, final)
 
 
-def test_with_axis_name_reaches_the_objective_and_its_batchnorm_modules():
-    gan = with_axis_name(tiny_dcgan(), DATA_AXIS)
-    assert gan.axis_name == gan.generator.axis_name == gan.discriminator.axis_name == DATA_AXIS
-    assert with_axis_name(gan, None).generator.axis_name is None
-    clf = with_axis_name(tiny_classifier(), DATA_AXIS)
-    assert clf.axis_name == DATA_AXIS and clf.module.features == 16
-
-
-def test_pmap_refuses_an_objective_without_axis_name():
-    with pytest.raises(ParallelError, match="no axis_name set"):
-        make_pmap_step(tiny_classifier())
+def test_objectives_and_modules_carry_no_axis_name():
+    """pmap needs nothing set on the objective: the step reads the bound axis itself."""
+    gan, clf = tiny_dcgan(), tiny_classifier()
+    for obj in (gan, gan.generator, gan.discriminator, clf, clf.module):
+        assert "axis_name" not in {f.name for f in dataclasses.fields(obj)}
 
 
 def test_a_batch_that_does_not_split_is_refused_with_the_fix():
@@ -164,15 +156,10 @@ def _settings(steps):
                         num_samples=0, keep_checkpoints=5)
 
 
-def _objective(mode):
-    clf = tiny_classifier()
-    return with_axis_name(clf, DATA_AXIS) if mode == "pmap" else clf
-
-
 @pytest.fixture(scope="module")
 def straight(tmp_path_factory):
     """4 uninterrupted loop steps on one device."""
-    state = train(_objective("single"), _loop_batches(), tmp_path_factory.mktemp("straight"),
+    state = train(tiny_classifier(), _loop_batches(), tmp_path_factory.mktemp("straight"),
                   _settings(4), seed=1)
     return jax.device_get(state)
 
@@ -182,10 +169,9 @@ def test_checkpoints_resume_on_another_device_count(tmp_path, straight, first, t
     """Save with 8 devices, resume on 1 (and the reverse): the run continues as if unbroken."""
     factories = {"single": make_train_step, "pmap": make_pmap_step,
                  "sharded": make_sharded_step}
-    objective = _objective
-    train(objective(first), _loop_batches(), tmp_path / "b", _settings(2), seed=1,
+    train(tiny_classifier(), _loop_batches(), tmp_path / "b", _settings(2), seed=1,
           make_step=factories[first])
-    resumed = train(objective(then), _loop_batches(), tmp_path / "b", _settings(4), seed=1,
+    resumed = train(tiny_classifier(), _loop_batches(), tmp_path / "b", _settings(4), seed=1,
                     make_step=factories[then])
     assert int(resumed.step) == 4
     assert_trees_close(jax.device_get(resumed), straight)

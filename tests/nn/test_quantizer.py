@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from genjax.core.collectives import DATA_AXIS
 from genjax.nn import quantizer as vq
 
 
@@ -122,16 +123,15 @@ def test_quantiser_statistics_under_pmap_equal_the_single_device_ones():
     unused = jnp.array([0, 7, 0, 9, 0], jnp.int32)  # codes 1 and 3 will be dead
     key = jax.random.PRNGKey(4)
 
-    def run(z, axis_name=None):
+    def run(z):
         idx = vq.nearest_codes(z, state["codebook"])
-        counts = vq.code_counts(idx, 5, axis_name)
-        new = vq.ema_update(state, z, idx, 0.99, 1e-5, axis_name)
-        new, u, n = vq.restart_dead_codes(new, jnp.where(counts > 0, 0, unused + 1), z, key, 8,
-                                          axis_name)
+        counts = vq.code_counts(idx, 5)
+        new = vq.ema_update(state, z, idx, 0.99, 1e-5)
+        new, u, n = vq.restart_dead_codes(new, jnp.where(counts > 0, 0, unused + 1), z, key, 8)
         return counts, new, u, n
 
     single = run(z)
-    sharded = jax.pmap(lambda s: run(s, "d"), axis_name="d", devices=jax.devices()[:devices])(
+    sharded = jax.pmap(run, axis_name=DATA_AXIS, devices=jax.devices()[:devices])(
         z.reshape(devices, 4, 3))
     for a, b in zip(jax.tree.leaves(single), jax.tree.leaves(sharded), strict=True):
         for d in range(devices):

@@ -50,8 +50,9 @@ class AAE:
       g_optimizer: optax transformation of the encoder's adversarial (generator) phase.
       loss: reconstruction loss, ``"bce"`` or ``"mse"``.
       data_key: the batch field holding images.
-      axis_name: the ``jax.pmap`` device axis (gradients averaged, prior codes drawn as on one
-        device), or None.
+
+    Under ``jax.pmap`` the step averages gradients over the devices and draws the prior codes
+    as on one device (``genjax.core.collectives``).
     """
 
     encoder: nn.Module
@@ -64,7 +65,6 @@ class AAE:
     loss: str = "bce"
     capabilities: ClassVar[Capabilities] = Capabilities(reconstruct=True)
     data_key: str = "image"
-    axis_name: str | None = None
 
     def __post_init__(self):
         if self.loss not in RECONSTRUCTION_LOSSES:
@@ -84,9 +84,9 @@ class AAE:
         """Logits ``(B,)`` that the codes came from the prior."""
         return self.discriminator.apply({"params": d_params}, codes)
 
-    def prior_codes(self, key: jax.Array, n: int, axis_name: str | None = None) -> jax.Array:
+    def prior_codes(self, key: jax.Array, n: int) -> jax.Array:
         """``n`` codes from ``N(0, I)`` (this device's rows of the global draw under pmap)."""
-        return batch_random(jax.random.normal, key, (n, self.latent_dim), axis_name)
+        return batch_random(jax.random.normal, key, (n, self.latent_dim))
 
     def reconstruction_update(self, params, opt_state, images):
         """Phase 1: returns ``(params, opt_state, loss)`` after one encoder+decoder update."""
@@ -98,13 +98,12 @@ class AAE:
                                        images)
 
         loss, grads = jax.value_and_grad(loss_fn)(ae)
-        ae, ae_opt = apply_updates(self.ae_optimizer, grads, opt_state["autoencoder"], ae,
-                                   self.axis_name)
+        ae, ae_opt = apply_updates(self.ae_optimizer, grads, opt_state["autoencoder"], ae)
         return {**params, **ae}, {**opt_state, "autoencoder": ae_opt}, loss
 
     def discriminator_update(self, params, opt_state, images, key):
         """Phase 2: returns ``(params, opt_state, loss, real_logits, fake_logits)``."""
-        real = self.prior_codes(key, images.shape[0], self.axis_name)
+        real = self.prior_codes(key, images.shape[0])
         fake = jax.lax.stop_gradient(self.encode(params["encoder"], images))
 
         def loss_fn(dp):
@@ -114,7 +113,7 @@ class AAE:
         (loss, (real_logits, fake_logits)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             params["discriminator"])
         dp, d_opt = apply_updates(self.d_optimizer, grads, opt_state["discriminator"],
-                                  params["discriminator"], self.axis_name)
+                                  params["discriminator"])
         return ({**params, "discriminator": dp}, {**opt_state, "discriminator": d_opt}, loss,
                 real_logits, fake_logits)
 
@@ -127,7 +126,7 @@ class AAE:
 
         loss, grads = jax.value_and_grad(loss_fn)(params["encoder"])
         ep, g_opt = apply_updates(self.g_optimizer, grads, opt_state["generator"],
-                                  params["encoder"], self.axis_name)
+                                  params["encoder"])
         return {**params, "encoder": ep}, {**opt_state, "generator": g_opt}, loss
 
     # -- Objective protocol ----------------------------------------------------------------

@@ -52,16 +52,18 @@ from genjax.losses.likelihood import (
 BACKGROUND = -1.0  # the value a masked pixel takes
 
 
-def corrupt(key: jax.Array, images: jax.Array, noise_std: float, mask_prob: float,
-            axis_name: str | None = None) -> jax.Array:
+def corrupt(key: jax.Array, images: jax.Array, noise_std: float, mask_prob: float
+            ) -> jax.Array:
     """Masking noise, then additive Gaussian noise (see the module docstring).
+
+    Under pmap the draws are those a single device makes for the global batch
+    (``genjax.core.collectives.batch_random``).
 
     Args:
       key: the corruption's randomness.
       images: ``(B, H, W, C)`` clean images in [-1, 1].
       noise_std: standard deviation of the additive noise (0: none).
       mask_prob: probability that a pixel is set to -1 (0: none).
-      axis_name: pmap axis (draws as on one device), or None.
 
     Returns:
       The corrupted images, same shape (not clipped).
@@ -69,10 +71,10 @@ def corrupt(key: jax.Array, images: jax.Array, noise_std: float, mask_prob: floa
     km, kn = jax.random.split(key)
     x = images
     if mask_prob > 0:
-        u = batch_random(jax.random.uniform, km, images.shape, axis_name)
+        u = batch_random(jax.random.uniform, km, images.shape)
         x = jnp.where(u < mask_prob, BACKGROUND, x)
     if noise_std > 0:
-        x = x + noise_std * batch_random(jax.random.normal, kn, images.shape, axis_name)
+        x = x + noise_std * batch_random(jax.random.normal, kn, images.shape)
     return x
 
 
@@ -90,7 +92,6 @@ class DAE:
       mask_prob: probability of masking each pixel to -1.
       sample_steps: default length of the sampling chain (``genjax sample --steps``).
       data_key: the batch field holding images.
-      axis_name: the ``jax.pmap`` device axis, or None.
     """
 
     encoder: nn.Module
@@ -104,7 +105,6 @@ class DAE:
     capabilities: ClassVar[Capabilities] = Capabilities(reconstruct=True, sample_options=(
         SampleOption("steps", int, "Markov-chain length (default model.sample_steps)"),))
     data_key: str = "image"
-    axis_name: str | None = None
 
     def __post_init__(self):
         if self.loss not in RECONSTRUCTION_LOSSES:
@@ -119,9 +119,9 @@ class DAE:
         if self.sample_steps < 1:
             raise ValueError(f"sample_steps must be >= 1, got {self.sample_steps}")
 
-    def corrupt(self, key: jax.Array, images: jax.Array, axis_name: str | None = None):
+    def corrupt(self, key: jax.Array, images: jax.Array):
         """This DAE's corruption ``C`` (see :func:`corrupt`)."""
-        return corrupt(key, images, self.noise_std, self.mask_prob, axis_name)
+        return corrupt(key, images, self.noise_std, self.mask_prob)
 
     def apply(self, params, images: jax.Array) -> jax.Array:
         """Decoder output (logits or images) for (corrupted) inputs."""
@@ -142,14 +142,13 @@ class DAE:
     def train_step(self, state: TrainState, batch: dict[str, jax.Array], key: jax.Array):
         """One step on the reconstruction loss of the clean batch from a corrupted copy."""
         clean = batch[self.data_key]
-        noisy = self.corrupt(key, clean, self.axis_name)
+        noisy = self.corrupt(key, clean)
 
         def loss_fn(params):
             return reconstruction_loss(self.loss, self.apply(params, noisy), clean)
 
         loss, grads = jax.value_and_grad(loss_fn)(state.params)
-        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params,
-                                          self.axis_name)
+        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params)
         return state.replace(params=params, opt_state=opt_state), {"loss": loss}
 
     def sample(self, state: TrainState, key: jax.Array, num: int,

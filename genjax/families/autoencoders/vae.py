@@ -89,8 +89,9 @@ class VAE:
       iwae_k: importance samples of ``test_metrics``'s ``nll_iwae_{k}``.
       iwae_chunk: decoder evaluations per chunk of the IWAE bound (memory bound).
       data_key: the batch field holding images.
-      axis_name: the ``jax.pmap`` device axis (gradients averaged, noise drawn as on one
-        device), or None.
+
+    Under ``jax.pmap`` the step averages gradients over the devices and draws its noise as on
+    one device (``genjax.core.collectives``).
     """
 
     encoder: nn.Module
@@ -104,7 +105,6 @@ class VAE:
     iwae_chunk: int = 8192
     capabilities: ClassVar[Capabilities] = Capabilities(reconstruct=True, test_metrics=True)
     data_key: str = "image"
-    axis_name: str | None = None
 
     def __post_init__(self):
         if self.likelihood not in LIKELIHOODS:
@@ -120,21 +120,19 @@ class VAE:
                              f"{self.gaussian_scale}")
 
     # -- pieces ----------------------------------------------------------------------------
-    def prepare(self, images: jax.Array, key: jax.Array, axis_name: str | None = None
-                ) -> tuple[jax.Array, jax.Array]:
+    def prepare(self, images: jax.Array, key: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Encoder inputs and likelihood targets of a batch of images in [-1, 1].
 
         Args:
           images: ``(B, H, W, C)`` in [-1, 1].
           key: the binarisation's randomness (bernoulli only).
-          axis_name: pmap axis for the binarisation draw.
 
         Returns:
           ``(inputs, targets)``: bernoulli: ``(x_bin in {-1, 1}, x_bin in {0, 1})``;
           gaussian: ``(images, images)``.
         """
         if self.likelihood == "bernoulli":
-            target = binarize(key, to_unit(images), axis_name)
+            target = binarize(key, to_unit(images))
             return from_unit(target), target
         return images, images
 
@@ -158,15 +156,15 @@ class VAE:
             return params["log_scale"]
         return jnp.asarray(math.log(self.gaussian_scale), jnp.float32)
 
-    def elbo_terms(self, params, inputs: jax.Array, targets: jax.Array, key: jax.Array,
-                   axis_name: str | None = None) -> tuple[jax.Array, jax.Array]:
+    def elbo_terms(self, params, inputs: jax.Array, targets: jax.Array, key: jax.Array
+                   ) -> tuple[jax.Array, jax.Array]:
         """``(log p(x | z), KL)`` per image with one reparameterised ``z ~ q(z | x)``.
 
         Returns:
           Two ``(B,)`` arrays in nats (sums over pixels and over latent dimensions).
         """
         mean, log_var = self.encode(params, inputs)
-        eps = batch_random(jax.random.normal, key, mean.shape, axis_name)
+        eps = batch_random(jax.random.normal, key, mean.shape)
         z = mean + jnp.exp(0.5 * log_var) * eps
         return self.log_likelihood(params, z, targets), gaussian_kl(mean, log_var)
 
@@ -232,16 +230,15 @@ class VAE:
           ``kl``; batch means in nats per image.
         """
         kb, kz = jax.random.split(key)
-        inputs, targets = self.prepare(batch[self.data_key], kb, self.axis_name)
+        inputs, targets = self.prepare(batch[self.data_key], kb)
 
         def loss_fn(params):
-            log_px, kl = self.elbo_terms(params, inputs, targets, kz, self.axis_name)
+            log_px, kl = self.elbo_terms(params, inputs, targets, kz)
             loss = jnp.mean(-log_px + self.beta * kl)
             return loss, (log_px, kl)
 
         (loss, (log_px, kl)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
-        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params,
-                                          self.axis_name)
+        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params)
         metrics = {"loss": loss, "elbo": jnp.mean(log_px - kl), "recon": -jnp.mean(log_px),
                    "kl": jnp.mean(kl)}
         return state.replace(params=params, opt_state=opt_state), metrics

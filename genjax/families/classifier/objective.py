@@ -31,8 +31,9 @@ class Classifier:
       optimizer: the optax transformation.
       data_key: input field.
       label_key: integer label field.
-      axis_name: the ``jax.pmap`` device axis when the step runs under pmap (gradients
-        averaged, dropout drawn as on one device; see ``genjax.core.collectives``).
+
+    Under ``jax.pmap`` the step averages gradients over the devices and draws dropout as on
+    one device (see ``genjax.core.collectives``).
     """
 
     module: nn.Module
@@ -41,7 +42,6 @@ class Classifier:
         sample=False, cannot_sample="a classifier is not generative; it has no samples")
     data_key: str = "image"
     label_key: str = "label"
-    axis_name: str | None = None
 
     def init(self, key: jax.Array, batch) -> TrainState:
         """Parameters and optimizer state from an example batch."""
@@ -58,7 +58,7 @@ class Classifier:
         uniforms = None
         if getattr(self.module, "dropout", 0) > 0:
             uniforms = batch_random(jax.random.uniform, key,
-                                    (x.shape[0], self.module.features), self.axis_name)
+                                    (x.shape[0], self.module.features))
 
         def loss_fn(params):
             logits = self.module.apply({"params": params}, x, train=True,
@@ -66,8 +66,7 @@ class Classifier:
             return cross_entropy(logits, batch[self.label_key]), logits
 
         (loss, logits), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
-        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params,
-                                          self.axis_name)
+        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params)
         return state.replace(params=params, opt_state=opt_state), {
             "loss": loss, "accuracy": _accuracy(logits, batch[self.label_key])}
 

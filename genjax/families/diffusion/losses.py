@@ -118,7 +118,6 @@ def diffusion_loss(
     key: Array,
     prediction: str = "eps",
     min_snr_gamma: float | None = None,
-    axis_name: str | None = None,
 ) -> tuple[Array, dict[str, Array]]:
     """The simple (unweighted or min-SNR-weighted) denoising loss on one batch.
 
@@ -133,7 +132,6 @@ def diffusion_loss(
       key: the step's key (the same on every device).
       prediction: ``"eps"``, ``"x0"`` or ``"v"``.
       min_snr_gamma: gamma of min-SNR weighting, or None for the plain mean squared error.
-      axis_name: the pmap axis or None.
 
     Returns:
       ``(loss, aux)``: the batch mean of the per-example (weighted) mean squared errors, and
@@ -143,8 +141,8 @@ def diffusion_loss(
     n = x0.shape[0]
     kt, kn = jax.random.split(key)
     num_t = schedule.num_timesteps
-    t = batch_random(lambda k, s: jax.random.randint(k, s, 0, num_t), kt, (n,), axis_name)
-    eps = batch_random(jax.random.normal, kn, x0.shape, axis_name).astype(x0.dtype)
+    t = batch_random(lambda k, s: jax.random.randint(k, s, 0, num_t), kt, (n,))
+    eps = batch_random(jax.random.normal, kn, x0.shape).astype(x0.dtype)
     xt = schedule.q_sample(x0, t, eps)
     out = model_fn(xt, t).astype(jnp.float32)
     err = jnp.square(out - target(schedule, prediction, x0, t, eps))

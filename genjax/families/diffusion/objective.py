@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from genjax.core.collectives import batch_random
+from genjax.core.collectives import batch_random, data_axis
 from genjax.core.objective import LABEL, Capabilities, SampleOption
 from genjax.core.state import TrainState, apply_updates, ema_update, warmed_up_decay
 from genjax.families.diffusion import bound as likelihood
@@ -67,7 +67,9 @@ class Diffusion:
         exact bound; fewer: evenly spaced, weighted, for CPU budgets).
       data_key: the batch field holding the data (``"image"`` or ``"point"``).
       label_key: the batch field holding class labels.
-      axis_name: the ``jax.pmap`` device axis, or None (see ``genjax.core.collectives``).
+
+    Under ``jax.pmap`` the step averages gradients over the devices and draws timesteps,
+    noise and label dropout as on one device (see ``genjax.core.collectives``).
     """
 
     model: nn.Module
@@ -95,7 +97,6 @@ class Diffusion:
     ))
     data_key: str = "image"
     label_key: str = "label"
-    axis_name: str | None = None
 
     def __post_init__(self):
         check_prediction(self.prediction)
@@ -185,10 +186,11 @@ class Diffusion:
         label = self._labels(batch, n)
         if label is not None and self.label_dropout > 0:
             drop = batch_random(lambda k, s: jax.random.bernoulli(k, self.label_dropout, s),
-                                k_label, (n,), self.axis_name)
+                                k_label, (n,))
             label = jnp.where(drop, self.num_classes, label)
-        if self.axis_name is not None:  # dropout masks differ per device (not per example)
-            k_drop = jax.random.fold_in(k_drop, jax.lax.axis_index(self.axis_name))
+        axis = data_axis()
+        if axis is not None:  # dropout masks differ per device (not per example)
+            k_drop = jax.random.fold_in(k_drop, jax.lax.axis_index(axis))
 
         def loss_fn(params):
             def model_fn(xt, t):
@@ -196,12 +198,11 @@ class Diffusion:
                                         rngs={"dropout": k_drop})
 
             loss, _ = diffusion_loss(model_fn, self.schedule, x0, k_loss, self.prediction,
-                                     self.min_snr_gamma, self.axis_name)
+                                     self.min_snr_gamma)
             return loss
 
         loss, grads = jax.value_and_grad(loss_fn)(state.params)
-        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params,
-                                          self.axis_name)
+        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params)
         ema = ema_update(state.ema_params, params, warmed_up_decay(self.ema_decay, state.step))
         return state.replace(params=params, opt_state=opt_state, ema_params=ema), {"loss": loss}
 

@@ -48,8 +48,9 @@ BatchNorm (caller's contract):
   variance (PyTorch stores the unbiased one); only eval mode sees the
   difference, by a factor ``n / (n - 1)``.
 * Statistics are always computed and stored in float32, whatever ``dtype``.
-* ``axis_name`` averages the batch statistics across a named mapped axis
-  (``pmap`` / ``shard_map``); under ``jit`` with a sharded batch leave it None.
+* Under ``jax.pmap`` over the data axis the batch statistics are averaged across the
+  devices (``axis_name=genjax.core.collectives.data_axis()``, read at call time); under
+  ``jit``, with or without a sharded batch, they are those of the batch as given.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from genjax.core.collectives import data_axis
 from genjax.nn.conv import Conv, ConvTranspose, torch_padding
 from genjax.nn.init import dcgan_conv_init, dcgan_scale_init
 
@@ -118,7 +120,7 @@ def _check_features(features: tuple[int, ...], image_size: int, who: str) -> tup
     return tuple(features)
 
 
-def _batch_norm(train: bool, dtype: Any, param_dtype: Any, axis_name: str | None) -> nn.BatchNorm:
+def _batch_norm(train: bool, dtype: Any, param_dtype: Any) -> nn.BatchNorm:
     return nn.BatchNorm(
         use_running_average=not train,
         momentum=BN_MOMENTUM,
@@ -127,7 +129,7 @@ def _batch_norm(train: bool, dtype: Any, param_dtype: Any, axis_name: str | None
         param_dtype=param_dtype,
         scale_init=dcgan_scale_init(),
         bias_init=nn.initializers.zeros_init(),
-        axis_name=axis_name,
+        axis_name=data_axis(),
     )
 
 
@@ -154,7 +156,6 @@ class Generator(nn.Module):
       image_size: output side, ``4 * 2**len(features)``.
       dtype: computation dtype (e.g. ``jnp.bfloat16``); BN stats stay float32.
       param_dtype: parameter dtype.
-      axis_name: BatchNorm cross-replica axis name (pmap/shard_map), or None.
       num_classes: > 0 makes the generator conditional on ``labels``.
       label_dim: width of the label embedding concatenated to ``z``.
     """
@@ -164,7 +165,6 @@ class Generator(nn.Module):
     image_size: int = 32
     dtype: Any = jnp.float32
     param_dtype: Any = jnp.float32
-    axis_name: str | None = None
     num_classes: int = 0
     label_dim: int = 32
 
@@ -192,12 +192,12 @@ class Generator(nn.Module):
         # 1x1 -> 4x4: PyTorch ConvTranspose2d(k=4, s=1, p=0).
         x = ConvTranspose(features[0], KERNEL, (1, 1), torch_padding(KERNEL, 0),
                           use_bias=False, **conv)(x)
-        x = nn.relu(_batch_norm(train, self.dtype, self.param_dtype, self.axis_name)(x))
+        x = nn.relu(_batch_norm(train, self.dtype, self.param_dtype)(x))
         for f in features[1:]:
             # Doubles the resolution: ConvTranspose2d(k=4, s=2, p=1).
             x = ConvTranspose(f, KERNEL, (2, 2), torch_padding(KERNEL, 1), use_bias=False,
                               **conv)(x)
-            x = nn.relu(_batch_norm(train, self.dtype, self.param_dtype, self.axis_name)(x))
+            x = nn.relu(_batch_norm(train, self.dtype, self.param_dtype)(x))
         x = ConvTranspose(self.channels, KERNEL, (2, 2), torch_padding(KERNEL, 1),
                           use_bias=True, **conv)(x)
         return jnp.tanh(x)
@@ -213,7 +213,6 @@ class Discriminator(nn.Module):
       channels: expected input channels, or None to accept any.
       dtype: computation dtype; logits are returned in float32.
       param_dtype: parameter dtype.
-      axis_name: BatchNorm cross-replica axis name (pmap/shard_map), or None.
       norm: ``"batch"`` (DCGAN), ``"layer"`` (per-sample, over H, W, C) or ``"none"``.
       spectral_norm: spectrally normalise every convolution (``u`` in ``batch_stats``).
       num_classes: > 0 makes this a projection discriminator on ``labels``.
@@ -224,7 +223,6 @@ class Discriminator(nn.Module):
     channels: int | None = None
     dtype: Any = jnp.float32
     param_dtype: Any = jnp.float32
-    axis_name: str | None = None
     norm: str = "batch"
     spectral_norm: bool = False
     num_classes: int = 0
@@ -262,7 +260,7 @@ class Discriminator(nn.Module):
             h = apply_conv(Conv(f, KERNEL, (2, 2), padding=((1, 1), (1, 1)),
                                 use_bias=self.norm == "none", **conv), h)
             if self.norm == "batch":
-                h = _batch_norm(train, self.dtype, self.param_dtype, self.axis_name)(h)
+                h = _batch_norm(train, self.dtype, self.param_dtype)(h)
             elif self.norm == "layer":
                 h = nn.LayerNorm(reduction_axes=(1, 2, 3), dtype=self.dtype,
                                  param_dtype=self.param_dtype)(h)

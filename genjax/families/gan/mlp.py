@@ -19,6 +19,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from genjax.core.collectives import data_axis
+
 Array = jax.Array
 
 
@@ -37,12 +39,13 @@ class MLPGenerator(nn.Module):
     Attributes:
       hidden: widths of the hidden layers (the protocol: 4 x 400).
       out: output dimension (2 for points).
-      axis_name: BatchNorm cross-replica axis (pmap), or None.
+
+    Under ``jax.pmap`` over the data axis the BatchNorm statistics are those of the global
+    batch (``genjax.core.collectives.data_axis``).
     """
 
     hidden: tuple[int, ...] = (400, 400, 400, 400)
     out: int = 2
-    axis_name: str | None = None
 
     @nn.compact
     def __call__(self, z: Array, train: bool) -> Array:
@@ -51,7 +54,7 @@ class MLPGenerator(nn.Module):
         for width in self.hidden:
             x = nn.Dense(width, use_bias=False)(x)  # BatchNorm's offset replaces the bias
             x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                             axis_name=self.axis_name)(x)
+                             axis_name=data_axis())(x)
             x = nn.relu(x)
         return nn.Dense(self.out)(x)
 

@@ -106,8 +106,10 @@ class GAN:
       augment: DiffAugment policies (``"color"``, ``"translation"``, ``"cutout"``) for D.
       pack: PacGAN packing degree (1: off).
       data_key: the batch field holding real data (``"image"`` or ``"point"``).
-      axis_name: the ``jax.pmap`` device axis when the step runs under pmap (gradients
-        averaged, random draws as on one device; give the modules' BatchNorm the same name).
+
+    Under ``jax.pmap`` (``genjax.core.parallel.make_pmap_step``) the step averages gradients
+    over the devices and draws its randomness as on one device, through
+    ``genjax.core.collectives``; modules with BatchNorm read the same axis themselves.
     """
 
     generator: nn.Module
@@ -124,7 +126,6 @@ class GAN:
     pack: int = 1
     capabilities: ClassVar[Capabilities] = Capabilities()
     data_key: str = "image"
-    axis_name: str | None = None
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -150,8 +151,8 @@ class GAN:
         return None
 
     # -- helpers -------------------------------------------------------------------------------
-    def _latents(self, key: jax.Array, n: int, axis_name: str | None = None) -> jax.Array:
-        return batch_random(jax.random.normal, key, (n, self.latent_dim), axis_name)
+    def _latents(self, key: jax.Array, n: int) -> jax.Array:
+        return batch_random(jax.random.normal, key, (n, self.latent_dim))
 
     def _apply(self, module: nn.Module, params, model_state, x, train: bool, **kwargs):
         """Runs a module (keyword inputs that are None are left out); in train mode it also
@@ -167,7 +168,7 @@ class GAN:
     def _d_input(self, x: jax.Array, key: jax.Array) -> jax.Array:
         """What D sees of a batch: DiffAugmented (fresh draws per call), then packed."""
         if self.augment:
-            x = diff_augment(x, key, self.augment, self.axis_name)
+            x = diff_augment(x, key, self.augment)
         return pack(x, self.pack)
 
     def _g_params(self, state: TrainState):
@@ -228,7 +229,7 @@ class GAN:
         for i in range(self.n_critic):
             kz, kar, kaf, kw = jax.random.split(keys[i], 4)
             # fakes for D share the real batch's labels (pairs for the gradient penalty)
-            fake, gs = self._apply(self.generator, gp, gs, self._latents(kz, n, self.axis_name),
+            fake, gs = self._apply(self.generator, gp, gs, self._latents(kz, n),
                                    True, labels=labels, **extra)
             fake = jax.lax.stop_gradient(fake)
             real_in, fake_in = self._d_input(real, kar), self._d_input(fake, kaf)
@@ -243,8 +244,7 @@ class GAN:
                     return run_d(dp, ds, x)[0]
 
                 if self.gp_weight:
-                    w = batch_random(jax.random.uniform, kw, (real_in.shape[0],),
-                                     self.axis_name)
+                    w = batch_random(jax.random.uniform, kw, (real_in.shape[0],))
                     terms["gp"] = gradient_penalty(critic, real_in, fake_in, w)
                     total = total + self.gp_weight * terms["gp"]
                 if self.r1_weight:
@@ -254,11 +254,11 @@ class GAN:
 
             (_, (ds, d_loss, terms, real_logits, fake_logits)), d_grads = jax.value_and_grad(
                 d_objective, has_aux=True)(dp)
-            dp, d_opt = apply_updates(self.d_optimizer, d_grads, d_opt, dp, self.axis_name)
+            dp, d_opt = apply_updates(self.d_optimizer, d_grads, d_opt, dp)
 
         # Generator: fresh noise (and labels), through the updated discriminator.
         kz, kl, ka = jax.random.split(keys[-1], 3)
-        z = self._latents(kz, n, self.axis_name)
+        z = self._latents(kz, n)
         g_labels = self._random_labels(kl, n)
 
         def g_objective(gp):
@@ -268,8 +268,7 @@ class GAN:
             return loss.g(logits), (gs1, ds1)
 
         (g_loss, (gs, ds)), g_grads = jax.value_and_grad(g_objective, has_aux=True)(gp)
-        gp, g_opt = apply_updates(self.g_optimizer, g_grads, state.opt_state["generator"], gp,
-                                  self.axis_name)
+        gp, g_opt = apply_updates(self.g_optimizer, g_grads, state.opt_state["generator"], gp)
 
         ema = state.ema_params
         if self.ema_decay is not None:
@@ -349,7 +348,7 @@ class ConditionalGAN(GAN):
 
     def _random_labels(self, key, n):
         return batch_random(lambda k, s: jax.random.randint(k, s, 0, self.num_classes), key,
-                            (n,), self.axis_name)
+                            (n,))
 
     def sample(self, state: TrainState, key: jax.Array, num: int,
                label: int | None = None) -> jax.Array:

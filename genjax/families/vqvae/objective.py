@@ -76,8 +76,9 @@ class VQVAE:
       restarts: re-seed dead codes from the batch's encoder outputs (``ema`` only).
       restart_after: consecutive unused steps after which a code is dead.
       data_key: the batch field with the images.
-      axis_name: the ``jax.pmap`` device axis when the step runs under pmap (gradients
-        averaged, code counts and EMA sums totalled over devices).
+
+    Under ``jax.pmap`` the step averages gradients over the devices and totals code counts
+    and EMA sums over them (``genjax.core.collectives``, ``genjax.nn.quantizer``).
     """
 
     encoder: nn.Module
@@ -96,7 +97,6 @@ class VQVAE:
         "code grids); train its prior stage: genjax train vqvae_prior_mnist --workdir "
         "PRIOR_DIR --config.model.vqvae_dir=THIS_RUN_DIR, then genjax sample PRIOR_DIR")
     data_key: str = "image"
-    axis_name: str | None = None
 
     def __post_init__(self):
         if self.variant not in vq.VARIANTS:
@@ -176,9 +176,8 @@ class VQVAE:
             return loss, aux
 
         (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
-        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params,
-                                          self.axis_name)
-        counts = vq.code_counts(aux["indices"], self.num_codes, self.axis_name)
+        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params)
+        counts = vq.code_counts(aux["indices"], self.num_codes)
         stats = {**stats, "unused": vq.update_unused(stats["unused"], counts)}
         metrics = {"loss": loss, "recon_loss": aux["recon_loss"],
                    "commitment": aux["commitment"], "codebook_loss": aux["codebook_loss"],
@@ -186,10 +185,10 @@ class VQVAE:
                    **image_quality(images, aux["recon"])}
         if self.variant == vq.EMA:
             stats = vq.ema_update(stats, aux["z"], aux["indices"], self.ema_decay,
-                                  self.ema_epsilon, self.axis_name)
+                                  self.ema_epsilon)
             if self.restarts:
                 stats, unused, restarted = vq.restart_dead_codes(
-                    stats, stats["unused"], aux["z"], key, self.restart_after, self.axis_name)
+                    stats, stats["unused"], aux["z"], key, self.restart_after)
                 stats = {**stats, "unused": unused}
                 metrics["restarts"] = restarted.astype(jnp.float32)
         new_state = state.replace(params=params, opt_state=opt_state,

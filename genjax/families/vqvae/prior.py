@@ -69,7 +69,9 @@ class VQVAEPrior:
       frozen: ``HeldTree({"params": ..., "model_state": ...})`` of the trained VQ-VAE,
         copied into the state by ``init`` (checkpoints then carry it).
       data_key: the batch field with the images.
-      axis_name: the ``jax.pmap`` device axis when the step runs under pmap.
+
+    Under ``jax.pmap`` the step averages gradients over the devices
+    (``genjax.core.state.apply_updates``).
     """
 
     vqvae: VQVAE
@@ -79,7 +81,6 @@ class VQVAEPrior:
     capabilities: ClassVar[Capabilities] = Capabilities(test_metrics=True, sample_options=(
         SampleOption("temperature", float, "softmax temperature of the code prior (default 1)"),))
     data_key: str = "image"
-    axis_name: str | None = None
 
     def grid_codes(self, state: TrainState, images: jax.Array) -> jax.Array:
         """Flattened code grids ``(B, T)`` of images, with the state's frozen VQ-VAE."""
@@ -113,8 +114,7 @@ class VQVAEPrior:
             return code_nll(self.prior.apply({"params": params}, codes), codes)
 
         nll, grads = jax.value_and_grad(loss_fn)(state.params)
-        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params,
-                                          self.axis_name)
+        params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params)
         return state.replace(params=params, opt_state=opt_state), self._nll_metrics(nll)
 
     def _nll_metrics(self, nll: jax.Array) -> dict[str, jax.Array]:

@@ -9,6 +9,7 @@ import optax
 import pytest
 from scipy import special, stats
 
+from genjax.core.collectives import DATA_AXIS
 from genjax.families.autoencoders.networks import Decoder, Encoder
 from genjax.families.autoencoders.vae import VAE, gaussian_kl, importance_bound
 from genjax.losses.likelihood import (
@@ -215,9 +216,8 @@ def test_pmap_step_equals_the_single_device_step(trained):
     state = jax.jit(vae.init)(jax.random.PRNGKey(0), {"image": x})
     key = jax.random.PRNGKey(4)
     single, m1 = step(state, {"image": x}, key)
-    pv = dataclasses.replace(vae, axis_name="d")
     rep = jax.tree.map(lambda a: jnp.stack([a, a]), state)
-    out, m2 = jax.pmap(lambda s, b: pv.train_step(s, b, key), axis_name="d",
+    out, m2 = jax.pmap(lambda s, b: vae.train_step(s, b, key), axis_name=DATA_AXIS,
                        devices=jax.devices()[:2])(rep, {"image": x.reshape(2, 16, 8, 8, 1)})
     for a, b in zip(jax.tree.leaves(single.params), jax.tree.leaves(out.params), strict=True):
         np.testing.assert_allclose(np.asarray(b[0]), np.asarray(a), rtol=1e-5, atol=1e-6)

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from genjax.core.collectives import DATA_AXIS
 from genjax.families.diffusion import linear_schedule
 from genjax.families.diffusion import losses as L
 
@@ -68,8 +69,8 @@ def test_loss_under_pmap_draws_what_one_device_draws():
     key = jax.random.PRNGKey(5)
     model = lambda xt, t: 0.5 * xt  # noqa: E731
     _, single = L.diffusion_loss(model, S, x0, key, "v", min_snr_gamma=5.0)
-    sharded = jax.pmap(lambda x: L.diffusion_loss(model, S, x, key, "v", 5.0, "d")[1],
-                       axis_name="d", devices=jax.devices()[:4])(x0.reshape(4, 2, 3))
+    sharded = jax.pmap(lambda x: L.diffusion_loss(model, S, x, key, "v", 5.0)[1],
+                       axis_name=DATA_AXIS, devices=jax.devices()[:4])(x0.reshape(4, 2, 3))
     np.testing.assert_array_equal(np.asarray(sharded["t"]).reshape(8), single["t"])
     np.testing.assert_allclose(np.asarray(sharded["mse"]).reshape(8), single["mse"], rtol=1e-6)
 

@@ -6,6 +6,7 @@ import numpy as np
 import optax
 import pytest
 
+from genjax.core.collectives import DATA_AXIS
 from genjax.core.step import make_train_step
 from genjax.data.toy2d import mixture, sample_mixture
 from genjax.families.diffusion import Diffusion, linear_schedule
@@ -85,9 +86,8 @@ def test_pmapped_step_equals_the_single_device_step():
     state = objective.init(jax.random.PRNGKey(0), batch)
     key = jax.random.PRNGKey(1)
     single, m1 = jax.jit(objective.train_step)(state, batch, key)
-    pm = point_model(axis_name="d")
     rep = jax.tree.map(lambda x: jnp.stack([x] * 4), state)
-    multi, m4 = jax.pmap(pm.train_step, axis_name="d", devices=jax.devices()[:4],
+    multi, m4 = jax.pmap(objective.train_step, axis_name=DATA_AXIS, devices=jax.devices()[:4],
                          in_axes=(0, 0, None))(rep, {"point": batch["point"].reshape(4, 4, 2)},
                                                key)
     np.testing.assert_allclose(np.mean(m4["loss"]), m1["loss"], rtol=1e-5)

@@ -7,6 +7,7 @@ import optax
 import pytest
 
 from genjax.config import ConfigError
+from genjax.core.collectives import DATA_AXIS
 from genjax.families.vqvae.networks import Decoder, Encoder
 from genjax.families.vqvae.objective import VQVAE, image_quality
 from genjax.families.vqvae.prior import HeldTree, VQVAEPrior
@@ -77,10 +78,9 @@ def test_vqvae_step_under_pmap_equals_the_single_device_step():
     state = obj.init(jax.random.PRNGKey(0), batch)
     key = jax.random.PRNGKey(5)
     single, m1 = jax.jit(obj.train_step)(state, batch, key)
-    pobj = tiny_vqvae(restart_after=1, axis_name="d")
     rep = jax.tree.map(lambda x: jnp.stack([x] * devices), state)
     shards = jax.tree.map(lambda x: x.reshape(devices, -1, *x.shape[1:]), batch)
-    multi, m2 = jax.pmap(lambda s, b: pobj.train_step(s, b, key), axis_name="d",
+    multi, m2 = jax.pmap(lambda s, b: obj.train_step(s, b, key), axis_name=DATA_AXIS,
                          devices=jax.devices()[:devices])(rep, shards)
     assert float(m1["restarts"]) > 0  # the restart path ran
     for a, b in zip(jax.tree.leaves(single), jax.tree.leaves(multi), strict=True):
