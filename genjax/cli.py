@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from genjax.app.runs import WorkdirError, load_run, read_saved_config
+from genjax.app.experiment import WorkdirError, load_run, read_saved_config
 
 __all__ = ["WorkdirError", "load_run", "main", "read_saved_config"]
 
@@ -68,15 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--num", type=int, default=64, help="number of samples (default 64)")
     sample.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     sample.add_argument("--out", required=True,
-                        help="output file: .png (a grid or scatter plot) or .npz (uint8 NHWC "
-                             "'images', or float32 (N, 2) 'points' for 2D data)")
-    options = sample.add_argument_group(
-        "sampler options (only for families whose sampler takes them)")
-    options.add_argument("--label", type=int, help="class to sample (class-conditional models)")
-    options.add_argument("--sampler", help="sampling algorithm, e.g. ddpm or ddim (diffusion)")
-    options.add_argument("--steps", type=int, help="number of sampling steps (diffusion)")
-    options.add_argument("--guidance", type=float,
-                         help="classifier-free guidance scale (conditional diffusion)")
+                        help="output file in a format of the data's modality: "
+                             + "; ".join(f"{m.name}: {', '.join(m.sample_formats)}"
+                                         for m in _modalities().values()))
+    _add_sample_options(sample)
 
     evaluate = sub.add_parser(
         "eval", help="evaluate a run's latest checkpoint on the test split; writes eval.json",
@@ -206,7 +201,7 @@ def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
               f"to step {config.train.steps} in {workdir}", flush=True)
     train(experiment.objective, experiment.train_batches, workdir, experiment.settings,
           config.seed, eval_batches=experiment.eval_batches, is_main_process=main_process,
-          make_step=experiment.make_step)
+          make_step=experiment.make_step, writer=experiment.modality)
     if main_process:
         print(f"genjax: done; samples in {workdir / 'samples'}, metrics in "
               f"{workdir / 'metrics.jsonl'}", flush=True)
@@ -238,47 +233,73 @@ def _sync_hosts(name: str, processes: int) -> None:
         multihost_utils.sync_global_devices(name)
 
 
-SAMPLE_OPTIONS = ("label", "sampler", "steps", "guidance")
+def _modalities():
+    from genjax.modalities import modalities
+
+    return modalities()
+
+
+def _families() -> dict:
+    """Each family once (aliases dropped), by name."""
+    from genjax.families import families
+
+    return {f.name: f for f in families().values()}
+
+
+def _add_sample_options(sample: argparse.ArgumentParser) -> None:
+    """One flag per sample option any family declares; the help says which families take it."""
+    options: dict[str, list] = {}
+    for family in _families().values():
+        for option in family.sample_options():
+            options.setdefault(option.name, []).append((family.name, option))
+    group = sample.add_argument_group(
+        "sampler options (declared by the families; each only for the families named)")
+    for name, declared in sorted(options.items()):
+        helps = dict.fromkeys(option.help for _, option in declared)
+        text = (f"{next(iter(helps))} [{', '.join(f for f, _ in declared)}]" if len(helps) == 1
+                else "; ".join(f"{f}: {option.help}" for f, option in declared))
+        kind = declared[0][1].type
+        group.add_argument(f"--{name}", type=kind, dest=f"option_{name}",
+                           metavar=kind.__name__.upper(), help=text)
 
 
 def _sample_options(args: argparse.Namespace, objective, family: str) -> dict:
-    """The sampler options given on the command line, checked against what the family takes."""
-    from genjax.core.objective import sample_options
-
-    given = {name: getattr(args, name) for name in SAMPLE_OPTIONS
-             if getattr(args, name) is not None}
-    takes = sample_options(objective)
+    """The sampler options given on the command line, checked against what the objective
+    declares."""
+    given = {key[len("option_"):]: value for key, value in vars(args).items()
+             if key.startswith("option_") and value is not None}
+    takes = objective.capabilities.option_names()
     unknown = [name for name in given if name not in takes]
     if unknown:
         raise WorkdirError(
-            f"family {family!r} does not take --{', --'.join(unknown)}; its sampler takes "
-            + (", ".join(f"--{t}" for t in takes if t in SAMPLE_OPTIONS) or "no options"))
+            f"this {family!r} model does not take --{', --'.join(unknown)}; its sampler takes "
+            + (", ".join(f"--{t}" for t in takes) or "no options"))
     return given
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
     import jax
-    import numpy as np
 
     from genjax.app.sampling import draw_samples
-    from genjax.modalities.image import save_samples, to_uint8
 
     if args.num < 1:
         raise WorkdirError(f"--num must be >= 1, got {args.num}")
     out = Path(args.out)
-    if out.suffix not in (".png", ".npz"):
-        raise WorkdirError(f"--out must end in .png or .npz, got {out.name}")
     config, experiment, state = load_run(Path(args.workdir))
+    modality, abilities = experiment.modality, experiment.objective.capabilities
+    try:
+        modality.check_output(out)
+    except ValueError as err:
+        raise WorkdirError(str(err)) from err
+    if not abilities.sample:
+        raise WorkdirError(abilities.cannot_sample)
     options = _sample_options(args, experiment.objective, config.family)
-    samples = draw_samples(experiment.objective, state, jax.random.PRNGKey(args.seed), args.num,
-                           options=options)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".png":
-        save_samples(samples, out)
-    elif samples.ndim == 2:
-        np.savez_compressed(out, points=samples.astype(np.float32))
-    else:
-        np.savez_compressed(out, images=to_uint8(samples))
+    try:
+        samples = draw_samples(experiment.objective, state, jax.random.PRNGKey(args.seed),
+                               args.num, options=options)
+    except ValueError as err:  # an option value the model cannot take; the message says why
+        raise WorkdirError(str(err)) from err
+    modality.save(samples, out)
     print(f"genjax: wrote {args.num} samples to {out}")
 
 
@@ -311,6 +332,14 @@ def cmd_configs() -> None:
     width = max(map(len, configs), default=0)
     for name, summary in configs.items():
         print(f"{name:<{width}}  {summary}")
+    print("\nfamilies (config.family) and their sample options:")
+    families = _families()
+    width = max(map(len, families), default=0)
+    for name, family in sorted(families.items()):
+        options = " ".join(f"--{o.name}" for o in family.sample_options())
+        former = f" (formerly {', '.join(family.aliases)})" if family.aliases else ""
+        print(f"{name:<{width}}  {family.summary}{former}"
+              + (f"; sample {options}" if options else ""))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ recognisable digits of most classes in runs/aae/samples/step_0001000.png.
 
 import ml_collections
 
-from experiments.configs._autoencoder import autoencoder_config
+from genjax.families.autoencoders.config import autoencoder_config
 
 
 def get_config() -> ml_collections.ConfigDict:

@@ -12,7 +12,7 @@ that label by the domain classifier (from 80% for 9 to 100% for 7).
 
 import ml_collections
 
-from experiments.configs._gan import gan_config
+from genjax.families.gan.config import gan_config
 
 
 def get_config() -> ml_collections.ConfigDict:

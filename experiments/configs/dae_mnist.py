@@ -18,7 +18,7 @@ digits, as expected of a DAE chain this short; prefer the VAE or AAE to generate
 
 import ml_collections
 
-from experiments.configs._autoencoder import autoencoder_config
+from genjax.families.autoencoders.config import autoencoder_config
 
 
 def get_config() -> ml_collections.ConfigDict:

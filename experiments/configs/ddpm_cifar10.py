@@ -19,7 +19,7 @@ network's train step.
 
 import ml_collections
 
-from experiments.configs._ddpm import ddpm_base
+from genjax.families.diffusion.config import ddpm_base
 
 
 def get_config() -> ml_collections.ConfigDict:

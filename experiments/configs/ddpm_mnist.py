@@ -19,7 +19,7 @@ spaced KL terms (weighted) plus the exact prior and decoder terms.
 
 import ml_collections
 
-from experiments.configs._ddpm import ddpm_base
+from genjax.families.diffusion.config import ddpm_base
 
 
 def get_config() -> ml_collections.ConfigDict:

@@ -13,7 +13,7 @@ bits/dim of a discretised decoder is not defined for points).
 
 import ml_collections
 
-from experiments.configs._ddpm import ddpm_base
+from genjax.families.diffusion.config import ddpm_base
 
 
 def get_config() -> ml_collections.ConfigDict:

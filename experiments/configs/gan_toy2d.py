@@ -15,7 +15,7 @@ for modes captured and high-quality share at this length).
 
 import ml_collections
 
-from experiments.configs._gan import gan_config
+from genjax.families.gan.config import gan_config
 
 
 def get_config() -> ml_collections.ConfigDict:

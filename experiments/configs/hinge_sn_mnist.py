@@ -10,7 +10,7 @@ above d_fake_score (not yet verified by a full run).
 
 import ml_collections
 
-from experiments.configs._gan import gan_config
+from genjax.families.gan.config import gan_config
 
 
 def get_config() -> ml_collections.ConfigDict:

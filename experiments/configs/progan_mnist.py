@@ -14,7 +14,7 @@ level; metrics.jsonl logs level and alpha (a full run has not been made on CPU y
 
 import ml_collections
 
-from experiments.configs._gan import gan_config
+from genjax.families.gan.config import gan_config
 
 
 def get_config() -> ml_collections.ConfigDict:

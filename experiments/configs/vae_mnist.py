@@ -14,7 +14,7 @@ network in PyTorch is ``benchmarks/vae_reference.py`` (benchmarks/RESULTS.md).
 
 import ml_collections
 
-from experiments.configs._autoencoder import autoencoder_config
+from genjax.families.autoencoders.config import autoencoder_config
 
 
 def get_config() -> ml_collections.ConfigDict:

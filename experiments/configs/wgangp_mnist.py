@@ -12,7 +12,7 @@ towards 0 and gp stays small (a full run has not been made on CPU yet).
 
 import ml_collections
 
-from experiments.configs._gan import gan_config
+from genjax.families.gan.config import gan_config
 
 
 def get_config() -> ml_collections.ConfigDict:

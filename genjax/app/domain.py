@@ -24,19 +24,9 @@ import jax
 import numpy as np
 
 from genjax.data.pipeline import pad_images
-from genjax.data.tfds import DatasetSpec
+from genjax.modalities.image import DOMAIN_IMAGE_SIZE
 
 log = logging.getLogger(__name__)
-
-#: The classifier sees every image padded to this size (MNIST 28 -> 32, as the DCGAN).
-DOMAIN_IMAGE_SIZE = 32
-
-
-def is_digit_like(spec: DatasetSpec) -> bool:
-    """Whether the domain classifier applies: labelled grayscale images of at most 32x32."""
-    return (spec.kind == "image" and spec.shape[-1] == 1 and bool(spec.num_classes)
-            and max(spec.shape[:2]) <= DOMAIN_IMAGE_SIZE)
-
 
 def cache_root() -> Path:
     """``$GENJAX_CACHE_DIR`` or ``~/.cache/genjax``."""
@@ -73,7 +63,7 @@ def train_domain_classifier(config, workdir: Path) -> Path:
     log.warning("training the domain classifier on %s once (%d steps); cached in %s",
                 config.data.name, config.train.steps, workdir)
     train(experiment.objective, experiment.train_batches, workdir, experiment.settings,
-          config.seed, eval_batches=experiment.eval_batches)
+          config.seed, eval_batches=experiment.eval_batches, writer=experiment.modality)
     return workdir
 
 
@@ -113,7 +103,7 @@ def load_domain_network(run_dir: Path, test_images: np.ndarray | None = None,
     Returns:
       The network; ``test_accuracy`` is NaN without test data.
     """
-    from genjax.app.runs import WorkdirError, load_run
+    from genjax.app.experiment import WorkdirError, load_run
 
     config, experiment, state = load_run(Path(run_dir))
     classifier = experiment.objective

@@ -1,4 +1,9 @@
-"""The one training loop. It knows the Objective protocol, never a family."""
+"""The one training loop. It knows the Objective protocol, never a family or a modality.
+
+What a step's samples look like on disk is the caller's: ``train`` takes a
+:class:`SampleWriter` (a ``genjax.modalities`` modality is one) and calls it at the sampling
+boundaries; without one it writes no sample files.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import math
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -42,6 +47,19 @@ class NonFiniteLossError(FloatingPointError):
             f"metric '{name}' is not finite at step {step}; training stopped and {kept}. "
             "Lower the learning rate or check the data, then re-run to resume."
         )
+
+
+class SampleWriter(Protocol):
+    """Writes what the loop shows of a model while it trains (a modality implements it)."""
+
+    def write_samples(self, samples: np.ndarray, stem: Path) -> Path:
+        """Writes ``samples`` to ``stem`` plus the writer's suffix."""
+        ...
+
+    def write_reconstructions(self, inputs: np.ndarray, outputs: np.ndarray,
+                              stem: Path) -> Path:
+        """Writes inputs beside their reconstructions to ``stem`` plus a suffix."""
+        ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,12 +181,14 @@ def train(
     eval_batches: Any = None,
     is_main_process: bool = True,
     make_step: Callable[..., Callable] = make_train_step,
+    writer: SampleWriter | None = None,
 ) -> TrainState:
     """Trains ``objective`` to ``settings.steps``, resuming from ``workdir`` if it has checkpoints.
 
-    Writes ``checkpoints/``, ``metrics.jsonl``, ``tensorboard/``, ``samples/step_XXXXXXX.png``
-    (and ``samples/recon_step_XXXXXXX.png`` for an objective with ``reconstruct``) and
-    ``plots/losses.png`` into ``workdir``. Step ``i`` uses batch ``i`` of ``batches`` and
+    Writes ``checkpoints/``, ``metrics.jsonl``, ``tensorboard/`` and ``plots/losses.png``
+    into ``workdir``, and with a ``writer`` ``samples/step_XXXXXXX.*`` (and
+    ``samples/recon_step_XXXXXXX.*`` for an objective that declares ``reconstruct``).
+    Step ``i`` uses batch ``i`` of ``batches`` and
     key ``fold_in(train_key, i)``, so a resumed run continues exactly as if never stopped.
 
     Args:
@@ -183,6 +203,7 @@ def train(
       make_step: builds the jitted step (``make_train_step`` or a data-parallel variant from
         ``genjax.core.parallel``, whose states are replicated over devices; samples and
         evaluations use this process's copy, ``process_local``).
+      writer: writes sample (and reconstruction) files; usually the data's modality.
 
     Returns:
       The final state.
@@ -203,7 +224,7 @@ def train(
         progress = Progress(settings.steps, start, enabled=is_main_process)
         state = _train_from(objective, batches, workdir, settings, seed, keys, state,
                             checkpointer, metrics_log, progress, eval_batches,
-                            is_main_process, make_step)
+                            is_main_process, make_step, writer)
     finally:
         checkpointer.close()
         if progress is not None:
@@ -216,17 +237,20 @@ def train(
 
 
 def _train_from(objective, batches, workdir, settings, seed, keys, state, checkpointer,
-                metrics_log, progress, eval_batches, is_main_process, make_step) -> TrainState:
+                metrics_log, progress, eval_batches, is_main_process, make_step,
+                writer) -> TrainState:
     """The body of ``train`` from a restored or fresh state (see ``train``)."""
-    from genjax.modalities.image import save_reconstructions, save_samples
+    abilities = objective.capabilities
 
     step_fns = {1: make_step(objective, steps_per_call=1)}
     k = settings.steps_per_call
     if k > 1:
         step_fns[k] = make_step(objective, steps_per_call=k)
-    sample_fn = jax.jit(objective.sample, static_argnums=2)
+    draws = writer is not None and abilities.sample and settings.num_samples > 0
+    sample_fn = jax.jit(objective.sample, static_argnums=2) if draws else None
     eval_fn = jax.jit(objective.eval_metrics)
-    recon_fn = jax.jit(objective.reconstruct) if hasattr(objective, "reconstruct") else None
+    recon_fn = (jax.jit(objective.reconstruct)
+                if writer is not None and abilities.reconstruct else None)
     recon_batches = eval_batches if eval_batches is not None else batches
     pending = _PendingMetrics()
     saved = checkpointer.steps()
@@ -274,21 +298,22 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
                 ev = evaluate(eval_fn, process_local(state), eval_batches,
                               jax.random.fold_in(keys["eval"], step))
                 metrics_log.write(step, {f"eval_{name}": v for name, v in ev.items()})
-            if is_main_process and (
+            if is_main_process and (sample_fn or recon_fn) and (
                 (settings.sample_every and step % settings.sample_every == 0)
                 or step == settings.steps
             ):
                 local = process_local(state)
-                if settings.num_samples:
+                if sample_fn is not None:
                     samples = sample_fn(local, jax.random.fold_in(keys["sample"], step),
                                         settings.num_samples)
-                    save_samples(np.asarray(samples),
-                                 workdir / "samples" / f"step_{step:07d}.png")
+                    writer.write_samples(np.asarray(samples),
+                                         workdir / "samples" / f"step_{step:07d}")
                 if recon_fn is not None:
                     inputs = recon_inputs(recon_batches, RECON_COLUMNS)
                     recon = recon_fn(local, inputs, jax.random.fold_in(keys["sample"], step))
-                    save_reconstructions(inputs[objective.data_key], np.asarray(recon),
-                                         workdir / "samples" / f"recon_step_{step:07d}.png")
+                    writer.write_reconstructions(
+                        inputs[objective.data_key], np.asarray(recon),
+                        workdir / "samples" / f"recon_step_{step:07d}")
             if step % settings.checkpoint_every == 0 or step == settings.steps:
                 save(state)
     except KeyboardInterrupt:

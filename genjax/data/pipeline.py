@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from genjax.data.embedded import load_source
-from genjax.data.tfds import DatasetError, DatasetSpec
+from genjax.data.tfds import DatasetError
 
 Batch = dict[str, np.ndarray]
 Transform = Callable[[Batch], Batch]
@@ -363,24 +363,6 @@ def compose(*transforms: Transform) -> Transform:
         return batch
 
     return transform
-
-
-def default_transform(spec: DatasetSpec, image_size: int | None = None) -> Transform:
-    """The standard model-input transform for a dataset.
-
-    Args:
-      spec: the dataset's spec.
-      image_size: images are padded to this size (None: keep their size);
-        ignored for points.
-
-    Returns:
-      ``images_to_float(image_size)`` for images, ``points_to_float()`` for points.
-    """
-    if spec.kind == "image":
-        return images_to_float(pad_to=image_size)
-    if spec.kind == "points":
-        return points_to_float()
-    raise DatasetError(f"No default transform for dataset kind {spec.kind!r} ({spec.name}).")
 
 
 def load_arrays(

@@ -36,8 +36,8 @@ class DatasetSpec:
 
     Attributes:
       name: the dataset name as given to ``load_source``.
-      kind: ``"image"`` (records carry ``"image"`` uint8 HWC) or ``"points"``
-        (records carry ``"point"`` float32 vectors).
+      modality: the name of the data's modality (``genjax.modalities``): ``"image"``
+        (records carry ``"image"`` uint8 HWC) or ``"points"`` (``"point"`` float32 vectors).
       shape: per-example shape of the main field as stored, e.g. ``(28, 28, 1)``.
       num_classes: number of label classes, or None when the dataset has no
         class label (the 2D mixtures: see ``genjax.data.toy2d.mixture``).
@@ -45,7 +45,7 @@ class DatasetSpec:
     """
 
     name: str
-    kind: str
+    modality: str
     shape: tuple[int, ...]
     num_classes: int | None
     splits: dict[str, int]
@@ -77,6 +77,10 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> pathlib.Path:
     return pathlib.Path(data_dir).expanduser()
 
 
+#: The batch field genjax models -> the name of its modality (``genjax.modalities``).
+MODALITY_OF_FIELD = {"image": "image", "point": "points"}
+
+
 def main_field(features: Any) -> tuple[str, str]:
     """Finds the field genjax models: an image, or a 2D point.
 
@@ -84,17 +88,17 @@ def main_field(features: Any) -> tuple[str, str]:
       features: a ``tfds.features.FeaturesDict``.
 
     Returns:
-      ``(kind, key)``: ``("image", "image")``, ``("points", "point")``, or
-      ``("image", key)`` for a dataset whose only image feature has another name.
+      ``(batch_key, stored_key)``: ``("image", "image")``, ``("point", "point")``, or
+      ``("image", key)`` for a dataset whose only image feature has another name; the
+      modality is ``MODALITY_OF_FIELD[batch_key]``.
 
     Raises:
       DatasetError: if no such field exists.
     """
     keys = list(features.keys())
-    if "image" in keys:
-        return "image", "image"
-    if "point" in keys:
-        return "points", "point"
+    for field in MODALITY_OF_FIELD:
+        if field in keys:
+            return field, field
     images = [k for k in keys if isinstance(features[k], tfds.features.Image)]
     if len(images) == 1:
         return "image", images[0]
@@ -114,12 +118,12 @@ def spec_from_info(name: str, info: Any) -> DatasetSpec:
       The spec; ``num_classes`` comes from a ``ClassLabel`` feature named
       ``"label"`` (None without one).
     """
-    kind, key = main_field(info.features)
+    field, key = main_field(info.features)
     label = info.features["label"] if "label" in info.features.keys() else None
     num_classes = label.num_classes if isinstance(label, tfds.features.ClassLabel) else None
     return DatasetSpec(
         name=name,
-        kind=kind,
+        modality=MODALITY_OF_FIELD[field],
         shape=tuple(info.features[key].shape),
         num_classes=num_classes,
         splits={split: info.splits[split].num_examples for split in info.splits},
@@ -165,8 +169,8 @@ def genjax_fields(features: Any) -> dict[str, str]:
     Returns:
       The main field under ``"image"`` / ``"point"``, plus ``"label"`` if present.
     """
-    kind, key = main_field(features)
-    fields = {"image" if kind == "image" else "point": key}
+    field, key = main_field(features)
+    fields = {field: key}
     if "label" in features.keys():
         fields["label"] = "label"
     return fields

@@ -1,0 +1,143 @@
+"""Data modalities: what a kind of data means to training, sampling and evaluation.
+
+A modality (images, 2D points; text and audio next) owns, in one module:
+
+* its batch key (the field a model generates, e.g. ``"image"``) and the model-input transform;
+* how samples are written: the loop's per-step grid, and the file formats ``genjax sample``
+  accepts (PNG grid or scatter plot, ``.npz``; later ``.txt`` / ``.wav``);
+* its sample-quality metrics for ``genjax eval`` (names, defaults, and how to compute them).
+
+Each module under ``genjax/modalities/`` declares ``MODALITY``; :func:`modalities` finds them
+(and those other distributions advertise under the ``genjax.modalities`` entry-point group).
+Nothing outside a modality's module compares modality names. See ``docs/architecture.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genjax.core.registry import discover
+from genjax.data.pipeline import Transform
+from genjax.data.tfds import DatasetError, DatasetSpec
+
+#: ``samples(i, n)``: the i-th chunk of ``n`` generated samples, as a host array.
+SampleChunks = Callable[[int, int], np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalContext:
+    """What ``genjax eval`` gives a modality to judge samples with.
+
+    Attributes:
+      num_samples: how many samples to draw.
+      batch_size: samples / feature-network inputs per call.
+      seed: the evaluation seed (for subsampling metrics such as KID).
+      inception_weights: path of the InceptionV3 FID weights ("" -> none).
+      domain_network: loads (training once if needed) the domain feature network of the
+        run's dataset; a callable so that only a modality that wants it pays for it.
+    """
+
+    num_samples: int
+    batch_size: int
+    seed: int
+    inception_weights: str = ""
+    domain_network: Callable[[], Any] | None = None
+
+
+class Modality:
+    """The base of every modality; subclasses set the class attributes and methods.
+
+    Attributes:
+      name: the modality's name (``DatasetSpec.modality``).
+      batch_key: the batch field the models of this modality generate.
+      sample_formats: file suffixes ``genjax sample --out`` accepts; the first one is what
+        the training loop writes every ``train.sample_every`` steps.
+      metrics: the sample-quality metrics ``genjax eval`` can compute (``auto``: all).
+    """
+
+    name: str = ""
+    batch_key: str = ""
+    sample_formats: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+
+    def transform(self, spec: DatasetSpec, image_size: int | None = None) -> Transform:
+        """Stored records -> model inputs (e.g. uint8 images -> float32 in [-1, 1])."""
+        raise NotImplementedError
+
+    def save(self, samples: np.ndarray, path: Path) -> Path:
+        """Writes ``samples`` to ``path`` in the format of its suffix (one of
+        ``sample_formats``)."""
+        raise NotImplementedError
+
+    def write_samples(self, samples: np.ndarray, stem: Path) -> Path:
+        """The training loop's sample file: ``stem`` + the first of ``sample_formats``."""
+        return self.save(samples, stem.with_name(stem.name + self.sample_formats[0]))
+
+    def write_reconstructions(self, inputs: np.ndarray, outputs: np.ndarray,
+                              stem: Path) -> Path:
+        """Inputs beside their reconstructions (autoencoders); ``stem`` + a suffix."""
+        raise ValueError(f"{self.name} data has no reconstruction view")
+
+    def sample_quality(self, spec: DatasetSpec, samples: SampleChunks,
+                       test_batches: Callable[[int], Iterator[dict[str, np.ndarray]]],
+                       names: tuple[str, ...], context: EvalContext) -> dict[str, Any]:
+        """Sample-quality metrics ``names`` of generated ``samples`` against the test split
+        (``test_batches(batch_size)`` iterates it once, transformed)."""
+        raise NotImplementedError
+
+    def parse_metrics(self, text: str) -> tuple[str, ...]:
+        """The metrics asked for: ``"auto"`` (all of ``metrics``), ``""``/``"none"``, or a
+        comma list of names from ``metrics``.
+
+        Raises:
+          ValueError: a name this modality does not have (the message lists them).
+        """
+        text = text.strip().lower()
+        if text == "auto":
+            return self.metrics
+        if text in ("", "none"):
+            return ()
+        names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+        wrong = [n for n in names if n not in self.metrics]
+        if wrong:
+            raise ValueError(f"metric(s) {', '.join(wrong)} do not apply to {self.name} data; "
+                             f"it allows {', '.join(self.metrics)} (or auto / none)")
+        return names
+
+    def check_output(self, path: Path) -> None:
+        """Raises ValueError unless ``path``'s suffix is one of ``sample_formats``."""
+        if path.suffix not in self.sample_formats:
+            raise ValueError(f"--out must end in {' or '.join(self.sample_formats)} for "
+                             f"{self.name} samples, got {path.name}")
+
+
+def sample_chunks(samples: SampleChunks, total: int, batch_size: int) -> Iterator[np.ndarray]:
+    """``samples(i, n)`` for consecutive chunks of at most ``batch_size``, ``total`` in all."""
+    for i in range(math.ceil(total / batch_size)):
+        yield samples(i, min(batch_size, total - i * batch_size))
+
+
+@functools.cache
+def modalities() -> Mapping[str, Modality]:
+    """Every modality, by name."""
+    return discover("genjax.modalities", "MODALITY", Modality, "genjax.modalities")
+
+
+def modality_of(spec: DatasetSpec) -> Modality:
+    """The modality of a dataset.
+
+    Raises:
+      DatasetError: no modality of that name is installed.
+    """
+    found = modalities()
+    if spec.modality not in found:
+        raise DatasetError(f"dataset {spec.name!r} holds {spec.modality!r} data, and no "
+                           f"modality of that name is installed (known: {', '.join(found)})")
+    return found[spec.modality]

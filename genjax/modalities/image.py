@@ -1,12 +1,37 @@
-"""Image grids and scatter plots of samples, written as PNG."""
+"""The image modality: NHWC images in [-1, 1], PNG grids, ``.npz``, FID-family metrics.
+
+Sample quality is judged through feature networks: on MNIST-like data (labelled grayscale
+images of at most 32x32, :func:`is_digit_like`) the domain digit classifier that ``genjax
+eval`` trains once (``domain_*`` metrics, class shares, KL from uniform); on any images,
+when InceptionV3 FID weights are given, the same metrics without prefix, as papers report.
+"""
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from genjax.data.pipeline import images_to_float
+from genjax.data.tfds import DatasetSpec
+from genjax.metrics.features import (
+    FEATURE_METRICS,
+    NEEDS_FEATURES,
+    Embeddings,
+    class_coverage,
+    feature_metrics,
+)
+from genjax.modalities import EvalContext, Modality, sample_chunks
+
+log = logging.getLogger(__name__)
+
+#: The domain classifier sees every image padded to this size (MNIST 28 -> 32).
+DOMAIN_IMAGE_SIZE = 32
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -68,39 +93,6 @@ def save_image_grid(images: np.ndarray, path: str | Path, columns: int | None = 
     return path
 
 
-def save_points_plot(
-    points: np.ndarray, path: str | Path, reference: np.ndarray | None = None
-) -> Path:
-    """Writes a scatter plot of 2D samples (and optional reference points, e.g. modes) as PNG.
-
-    Args:
-      points: (N, 2) samples.
-      path: the .png file to write.
-      reference: optional (M, 2) points drawn as red crosses.
-
-    Returns:
-      The path written.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-    pts = np.asarray(points)
-    ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.5)
-    if reference is not None:
-        ref = np.asarray(reference)
-        ax.scatter(ref[:, 0], ref[:, 1], marker="x", c="red", s=30)
-    ax.set_aspect("equal")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
 def save_reconstructions(inputs: np.ndarray, reconstructions: np.ndarray,
                          path: str | Path) -> Path:
     """Writes a two-row PNG grid: inputs on top, their reconstructions below.
@@ -121,9 +113,82 @@ def save_reconstructions(inputs: np.ndarray, reconstructions: np.ndarray,
                            columns=len(inputs))
 
 
-def save_samples(samples: np.ndarray, path: str | Path) -> Path:
-    """Writes samples as a PNG: an image grid for NHWC arrays, a scatter plot for (N, 2) points."""
-    samples = np.asarray(samples)
-    if samples.ndim == 2 and samples.shape[1] == 2:
-        return save_points_plot(samples, path)
-    return save_image_grid(samples, path)
+def is_digit_like(spec: DatasetSpec) -> bool:
+    """Whether the domain digit classifier applies: labelled grayscale images of at most
+    ``DOMAIN_IMAGE_SIZE`` pixels a side."""
+    return (spec.shape[-1] == 1 and bool(spec.num_classes)
+            and max(spec.shape[:2]) <= DOMAIN_IMAGE_SIZE)
+
+
+class ImageModality(Modality):
+    """Images (N, H, W, C) in [-1, 1]; see the module docstring."""
+
+    name = "image"
+    batch_key = "image"
+    sample_formats = (".png", ".npz")
+    metrics = FEATURE_METRICS
+
+    def transform(self, spec, image_size=None):
+        return images_to_float(pad_to=image_size)
+
+    def save(self, samples, path):
+        path = Path(path)
+        self.check_output(path)
+        if path.suffix == ".png":
+            return save_image_grid(samples, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, images=to_uint8(samples))
+        return path
+
+    def write_reconstructions(self, inputs, outputs, stem):
+        return save_reconstructions(inputs, outputs, stem.with_name(stem.name + ".png"))
+
+    def sample_quality(self, spec, samples, test_batches, names, context):
+        networks = self._feature_networks(spec, context)
+        if not networks:
+            log.warning("no feature network for %s: give eval.inception_weights (or "
+                        "$GENJAX_INCEPTION_WEIGHTS) for FID/KID/IS; skipping sample metrics",
+                        spec.name)
+            return {}
+        keep = any(n in names for n in NEEDS_FEATURES)
+        real = {name: Embeddings(keep) for name in networks}
+        for batch in test_batches(context.batch_size):
+            for name, (net, _) in networks.items():
+                real[name].add(*net(batch[self.batch_key]))
+        fake = {name: Embeddings(keep) for name in networks}
+        for images in sample_chunks(samples, context.num_samples, context.batch_size):
+            for name, (net, _) in networks.items():
+                fake[name].add(*net(images))
+        out: dict[str, Any] = {}
+        for name, (net, prefix) in networks.items():
+            out.update(feature_metrics(real[name], fake[name], names, prefix, context.seed))
+            if name == "domain":
+                out.update(class_coverage(fake[name].all_probs()))
+                out["domain_classifier"] = str(net.run_dir)
+                out["domain_classifier_test_accuracy"] = net.test_accuracy
+        return out
+
+    @staticmethod
+    def _feature_networks(spec: DatasetSpec, context: EvalContext
+                          ) -> dict[str, tuple[Callable, str]]:
+        """``name -> (embed, metric prefix)``: the domain classifier on digit-like data,
+        InceptionV3 when its weights are given."""
+        networks: dict[str, tuple[Callable, str]] = {}
+        if is_digit_like(spec) and context.domain_network is not None:
+            networks["domain"] = (context.domain_network(), "domain_")
+        if context.inception_weights:
+            import jax
+
+            from genjax.metrics.inception import make_feature_fn
+
+            inception = make_feature_fn(context.inception_weights)
+
+            def embed(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                out = inception(images)
+                return np.asarray(out["pool"]), np.asarray(jax.nn.softmax(out["logits"]))
+
+            networks["inception"] = (embed, "")
+        return networks
+
+
+MODALITY = ImageModality()

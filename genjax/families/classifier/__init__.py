@@ -1,0 +1,10 @@
+"""The classifier family: a digit classifier, the domain feature network of ``genjax eval``."""
+
+from genjax.core.registry import Family
+from genjax.families.classifier.build import build
+from genjax.families.classifier.objective import Classifier
+
+FAMILIES = (Family(
+    name="classifier", build=build,
+    summary="softmax image classifier (the domain feature network of genjax eval)",
+    modalities=("image",), precisions=("fp32", "bf16"), objectives=(Classifier,)),)

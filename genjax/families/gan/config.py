@@ -1,4 +1,4 @@
-"""The keys every ``gan`` family config has (the named configs change some of them).
+"""The ``gan`` family's config schema: every key with its default (named configs change some).
 
 ``model.arch`` picks the networks (``dcgan``, ``mlp`` for the 2D protocol, ``progressive``);
 ``gan.*`` the adversarial loss, penalties, critic steps, EMA and DiffAugment; see

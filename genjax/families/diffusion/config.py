@@ -1,4 +1,4 @@
-"""Shared defaults of the ddpm_* configs (not a config itself: the name starts with _)."""
+"""The ``ddpm`` family's config schema: the keys and defaults the ddpm_* configs share."""
 
 import ml_collections
 

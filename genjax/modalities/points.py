@@ -1,0 +1,79 @@
+"""The points modality: vectors such as the 2D mixtures, ``.npz`` and scatter plots, mode
+coverage (modes captured, high-quality share, reverse KL; the PacGAN protocol)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from genjax.data.pipeline import points_to_float
+from genjax.modalities import Modality, sample_chunks
+
+
+def save_points_plot(
+    points: np.ndarray, path: str | Path, reference: np.ndarray | None = None
+) -> Path:
+    """Writes a scatter plot of 2D samples (and optional reference points, e.g. modes) as PNG.
+
+    Args:
+      points: (N, 2) samples.
+      path: the .png file to write.
+      reference: optional (M, 2) points drawn as red crosses.
+
+    Returns:
+      The path written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    pts = np.asarray(points)
+    ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.5)
+    if reference is not None:
+        ref = np.asarray(reference)
+        ax.scatter(ref[:, 0], ref[:, 1], marker="x", c="red", s=30)
+    ax.set_aspect("equal")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+class PointsModality(Modality):
+    """Points (N, D); 2D ones are plotted, mixtures of ``genjax.data.toy2d`` scored by modes."""
+
+    name = "points"
+    batch_key = "point"
+    sample_formats = (".png", ".npz")
+    metrics = ("modes",)
+
+    def transform(self, spec, image_size=None):
+        return points_to_float()
+
+    def save(self, samples, path):
+        path = Path(path)
+        self.check_output(path)
+        if path.suffix == ".png":
+            return save_points_plot(samples, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, points=np.asarray(samples, np.float32))
+        return path
+
+    def sample_quality(self, spec, samples, test_batches, names, context):
+        from genjax.data.toy2d import MIXTURES, mixture
+        from genjax.metrics import mode_coverage
+
+        if spec.name not in MIXTURES:
+            raise ValueError(f"no mode definition for points dataset {spec.name!r}; mode "
+                             f"coverage knows {', '.join(MIXTURES)} (use --metrics none)")
+        points = np.concatenate(list(sample_chunks(samples, context.num_samples,
+                                             context.batch_size)))
+        return mode_coverage(points, *mixture(spec.name)).as_dict()
+
+
+MODALITY = PointsModality()
