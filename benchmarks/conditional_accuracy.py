@@ -20,7 +20,7 @@ import jax
 import numpy as np
 
 from genjax.app.domain import load_domain_network
-from genjax.app.runs import load_run
+from genjax.app.experiment import load_run
 from genjax.app.sampling import draw_samples
 from genjax.cli import configure_jax
 from genjax.data import load_arrays

@@ -168,11 +168,12 @@ def _quiet_libraries() -> None:
 
 def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
     from genjax import config as gconfig
-    from genjax.app.experiment import build
+    from genjax.app.experiment import build, upgrade
     from genjax.core.loop import train
 
     config = gconfig.load_config(args.config)
     gconfig.apply_overrides(config, overrides)
+    config = upgrade(config)  # a config of a former family name, in its family's schema
     process, processes = join_hosts(config)  # before anything touches the devices
     main_process = process == 0
     workdir = Path(args.workdir)
@@ -191,7 +192,8 @@ def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
     experiment = build(config, shard_index=process, shard_count=processes)
     _sync_hosts("genjax-config-checked", processes)  # every host read config.json first
     if main_process:
-        if conflicts:
+        if conflicts or (saved_path.exists() and _saved_family(saved_path) != config.family):
+            # a changed config, or one migrated from a former family name: keep the original
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
             saved_path.rename(workdir / f"config.before-{stamp}.json")
         saved_path.write_text(gconfig.to_json(config) + "\n")
@@ -205,6 +207,11 @@ def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
     if main_process:
         print(f"genjax: done; samples in {workdir / 'samples'}, metrics in "
               f"{workdir / 'metrics.jsonl'}", flush=True)
+
+
+def _saved_family(path: Path) -> str:
+    """The ``family`` exactly as a saved ``config.json`` names it (before any migration)."""
+    return json.loads(path.read_text()).get("family", "")
 
 
 def join_hosts(config) -> tuple[int, int]:

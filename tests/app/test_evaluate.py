@@ -30,7 +30,7 @@ def runs(tmp_path_factory):
 def test_eval_of_a_classifier_averages_over_every_test_example(runs, capsys):
     """test_accuracy over all 1,000 test digits (15 batches of 64 and one of 40), checked
     against predictions made independently, example by example in NumPy."""
-    from genjax.app.runs import load_run
+    from genjax.app.experiment import load_run
     from genjax.data import load_arrays
     from genjax.data.pipeline import images_to_float
     from genjax.metrics.classes import predict_in_batches
