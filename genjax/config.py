@@ -16,6 +16,10 @@ from typing import Any
 
 import ml_collections
 
+# The named configs: experiments/configs/ in the repository, installed as this package
+# (pyproject.toml maps it with package-dir).
+CONFIGS_PACKAGE = "genjax.configs"
+
 # Keys a resumed run may change without being refused (how long, how often, where).
 RESUMABLE_KEYS = frozenset({
     "train.steps", "train.log_every", "train.checkpoint_every", "train.sample_every",
@@ -98,20 +102,22 @@ def with_defaults(config: ml_collections.ConfigDict) -> ml_collections.ConfigDic
 
 def list_configs() -> dict[str, str]:
     """Named configs and the first line of each one's docstring."""
-    import experiments.configs
+    # Imported by name: the recipes import the families, which sit above this module in the
+    # layers, so config does not import them statically.
+    package = importlib.import_module(CONFIGS_PACKAGE)
 
     out = {}
-    for info in sorted(pkgutil.iter_modules(experiments.configs.__path__), key=lambda m: m.name):
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"experiments.configs.{info.name}")
+        module = importlib.import_module(f"{CONFIGS_PACKAGE}.{info.name}")
         if hasattr(module, "get_config"):
             out[info.name] = ((module.__doc__ or "").strip().splitlines() or [""])[0]
     return out
 
 
 def load_config(name_or_path: str) -> ml_collections.ConfigDict:
-    """Loads a named config from ``experiments/configs`` or a ``.py`` file with ``get_config()``.
+    """Loads a named config (``genjax.configs``) or a ``.py`` file with ``get_config()``.
 
     Raises:
       ConfigError: unknown name, missing file, or no ``get_config``.
@@ -134,7 +140,7 @@ def load_config(name_or_path: str) -> ml_collections.ConfigDict:
                 f"unknown config {name_or_path!r}.{hint} Known configs: {', '.join(names)} "
                 "(see `genjax configs`), or pass a path to a .py file with get_config()."
             )
-        module = importlib.import_module(f"experiments.configs.{name_or_path}")
+        module = importlib.import_module(f"{CONFIGS_PACKAGE}.{name_or_path}")
     if not hasattr(module, "get_config"):
         raise ConfigError(f"{name_or_path} has no get_config() function")
     config = module.get_config()

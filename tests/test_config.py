@@ -17,7 +17,7 @@ def test_named_configs_have_the_contract_keys():
 
 def test_config_from_file(tmp_path):
     path = tmp_path / "mine.py"
-    path.write_text("from experiments.configs.dcgan_mnist import get_config as g\n"
+    path.write_text("from genjax.configs.dcgan_mnist import get_config as g\n"
                     "def get_config():\n    c = g()\n    c.train.steps = 7\n    return c\n")
     assert C.load_config(str(path)).train.steps == 7
 

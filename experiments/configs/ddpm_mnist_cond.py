@@ -13,7 +13,7 @@ of the requested class; higher guidance gives cleaner, less varied digits.
 
 import ml_collections
 
-from experiments.configs.ddpm_mnist import get_config as mnist_config
+from genjax.configs.ddpm_mnist import get_config as mnist_config
 
 
 def get_config() -> ml_collections.ConfigDict:
