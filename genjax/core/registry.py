@@ -91,6 +91,11 @@ class Family:
       precisions: the compute-precision policies ``build`` applies (``fp32`` always).
       objectives: the objective classes ``build`` may return (their declared capabilities
         are what ``genjax sample --help`` lists for the family).
+      smallest: ``smallest(runs) -> config``, the family's smallest honest config (tiny
+        networks, a small dataset): the registry's contract test trains, resumes, samples
+        and evaluates it for every family. ``runs`` maps each family of ``needs`` to a
+        trained run folder of that family's own smallest config.
+      needs: families whose runs ``smallest`` needs (a second stage's first stage).
       aliases: older names of the family; configs saved under one are migrated by
         ``migrate`` (``migrate(config) -> config`` in the family's own schema).
       migrate: see ``aliases``.
@@ -101,7 +106,9 @@ class Family:
     summary: str
     modalities: tuple[str, ...]
     objectives: tuple[type, ...]
+    smallest: Callable[[Mapping[str, Any]], Any]
     precisions: tuple[str, ...] = ("fp32",)
+    needs: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     migrate: Callable[[Any], Any] | None = None
 

@@ -28,3 +28,13 @@ def autoencoder_config(family: str, latent_dim: int, enc_features: tuple[int, ..
     config.train.sample_every = 500
     config.train.eval_every = 500
     return config
+
+
+def smallest_config(family: str, **model) -> ml_collections.ConfigDict:
+    """The smallest config of an autoencoder family (the registry's contract test): narrow
+    convs on scikit-learn's 8x8 digits."""
+    config = autoencoder_config(family, latent_dim=4, enc_features=(4, 8), **model)
+    config.model.hidden = 16
+    config.data.name = "digits"
+    config.train.update({"batch_size": 16, "num_samples": 4, "eval_every": 0})
+    return config

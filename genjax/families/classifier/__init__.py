@@ -2,9 +2,11 @@
 
 from genjax.core.registry import Family
 from genjax.families.classifier.build import build
+from genjax.families.classifier.config import smallest_config
 from genjax.families.classifier.objective import Classifier
 
 FAMILIES = (Family(
     name="classifier", build=build,
     summary="softmax image classifier (the domain feature network of genjax eval)",
-    modalities=("image",), precisions=("fp32", "bf16"), objectives=(Classifier,)),)
+    modalities=("image",), precisions=("fp32", "bf16"), objectives=(Classifier,),
+    smallest=smallest_config),)

@@ -27,3 +27,17 @@ def ddpm_base() -> ml_collections.ConfigDict:
     # t >= 1 terms of the bits/dim bound in `genjax eval` (0: all T-1, the exact bound)
     config.eval.bound_timesteps = 0
     return config
+
+
+def smallest_config(runs=None) -> ml_collections.ConfigDict:
+    """The family's smallest config (the registry's contract test): a narrow MLP denoiser,
+    T=20, on the ring mixture."""
+    config = ddpm_base()
+    config.data.name = "toy2d_ring"
+    config.model = ml_collections.ConfigDict({
+        "features": 16, "num_layers": 2, "input_features": 8, "class_conditional": False,
+        "dtype": "float32"})
+    config.diffusion.update({"timesteps": 20, "sample_steps": 5, "ema_decay": 0.9})
+    config.optim.warmup_steps = 0
+    config.train.update({"batch_size": 16, "num_samples": 16})
+    return config

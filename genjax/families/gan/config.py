@@ -47,3 +47,15 @@ def gan_config() -> ml_collections.ConfigDict:
     config.train.checkpoint_every = 350
     config.train.sample_every = 100
     return config
+
+
+def smallest_config(runs=None) -> ml_collections.ConfigDict:
+    """The family's smallest config (the registry's contract test): the 2D protocol's MLP
+    networks, narrowed, on the ring mixture."""
+    config = gan_config()
+    config.data.name = "toy2d_ring"
+    config.data.image_size = 0
+    config.model.update({"arch": "mlp", "latent_dim": 2, "g_hidden": (16, 16),
+                         "d_hidden": (16,), "maxout_pieces": 2})
+    config.train.update({"batch_size": 16, "num_samples": 16})
+    return config
