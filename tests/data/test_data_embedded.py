@@ -17,7 +17,7 @@ from genjax.data import (
     toy2d,
 )
 from genjax.data.embedded import check_mnist_order, prepare_embedded
-from genjax.data.pipeline import default_transform
+from genjax.modalities import modality_of
 
 STALE = "incomplete.KILLED_1.0.0"
 
@@ -63,7 +63,7 @@ def test_built_into_versioned_dirs_without_leftovers(data_dir):
 
 def test_mnist_subset_spec(data_dir):
     spec = dataset_spec("mnist_subset", data_dir)
-    assert spec.kind == "image"
+    assert spec.modality == "image"
     assert spec.shape == (28, 28, 1)
     assert spec.num_classes == 10
     assert spec.splits == {"train": 4000, "test": 1000}
@@ -104,7 +104,7 @@ def test_digits_split_per_class(data_dir):
 
     digits = load_digits()
     spec = dataset_spec("digits", data_dir)
-    assert spec.shape == (8, 8, 1) and spec.num_classes == 10 and spec.kind == "image"
+    assert spec.shape == (8, 8, 1) and spec.num_classes == 10 and spec.modality == "image"
     assert sum(spec.splits.values()) == 1797
     train = load_arrays("digits", "train", data_dir)
     test = load_arrays("digits", "test", data_dir)
@@ -137,7 +137,7 @@ def test_mixture_definitions():
 @pytest.mark.parametrize("name", ["toy2d_ring", "toy2d_grid"])
 def test_toy2d_points_follow_their_components(data_dir, name):
     spec = dataset_spec(name, data_dir)
-    assert spec.kind == "points" and spec.shape == (2,) and spec.num_classes is None
+    assert spec.modality == "points" and spec.shape == (2,) and spec.num_classes is None
     assert spec.splits == {"train": 100_000, "test": 10_000}
     means, std = toy2d.mixture(name)
     test = load_arrays(name, "test", data_dir)
@@ -203,7 +203,8 @@ def test_existing_build_is_reused(data_dir):
 def test_batches_over_mnist_subset(data_dir):
     spec = dataset_spec("mnist_subset", data_dir)
     source = load_source("mnist_subset", "train", data_dir)
-    batches = Batches(source, 64, seed=0, transform=default_transform(spec, image_size=32))
+    transform = modality_of(spec).transform(spec, image_size=32)
+    batches = Batches(source, 64, seed=0, transform=transform)
     assert batches.steps_per_epoch == 4000 // 64
     index, batch = next(batches.iterate(start=5, prefetch=2))
     assert index == 5

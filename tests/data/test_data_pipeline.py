@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
-from genjax.data import Batches, DatasetError, DatasetSpec
+from genjax.data import Batches, DatasetError
 from genjax.data.pipeline import (
     ArraySource,
     compose,
-    default_transform,
     images_to_float,
     pad_images,
     points_to_float,
@@ -193,15 +192,10 @@ def test_padding_odd_and_single_example_and_too_large():
         images_to_float(pad_to=28)({"image": np.zeros((1, 32, 32, 3), np.uint8)})
 
 
-def test_points_and_default_and_compose():
+def test_points_and_compose():
     batch = {"point": np.ones((4, 2), np.float64), "label": np.arange(4)}
     out = points_to_float()(batch)
     assert out["point"].dtype == np.float32 and out["label"].dtype == np.int32
-    points = DatasetSpec("toy2d_ring", "points", (2,), None, {"train": 10})
-    images = DatasetSpec("digits", "image", (8, 8, 1), 10, {"train": 10})
-    assert default_transform(points, 32)(batch)["point"].dtype == np.float32
     image_batch = {"image": np.zeros((2, 8, 8, 1), np.uint8)}
-    assert default_transform(images, 16)(image_batch)["image"].shape == (2, 16, 16, 1)
-    assert default_transform(images, None)(image_batch)["image"].shape == (2, 8, 8, 1)
     flip = lambda b: {**b, "image": -b["image"]}
     assert compose(images_to_float(), flip)(image_batch)["image"].max() == 1.0

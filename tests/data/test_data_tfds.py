@@ -41,7 +41,7 @@ def test_reads_prepared_tfds_dataset(tiny_dir, name):
 
 def test_spec_of_prepared_tfds_dataset(tiny_dir):
     spec = dataset_spec("genjax_tiny_images", tiny_dir)
-    assert spec.kind == "image"
+    assert spec.modality == "image"
     assert spec.shape == tiny.SHAPE
     assert spec.num_classes == 3
     assert spec.splits == {"train": tiny.NUM_TRAIN, "test": tiny.NUM_TEST}

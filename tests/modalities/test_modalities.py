@@ -1,0 +1,28 @@
+"""Modalities: each dataset's model-input transform, found through ``modality_of``."""
+
+import numpy as np
+import pytest
+
+from genjax.data import DatasetError, DatasetSpec
+from genjax.modalities import modalities, modality_of
+
+POINTS = DatasetSpec("toy2d_ring", "points", (2,), None, {"train": 10})
+IMAGES = DatasetSpec("digits", "image", (8, 8, 1), 10, {"train": 10})
+
+
+def test_each_modality_transforms_its_batches():
+    assert modality_of(POINTS) is modalities()["points"]
+    assert modality_of(IMAGES) is modalities()["image"]
+    batch = {"point": np.ones((4, 2), np.float64), "label": np.arange(4)}
+    out = modality_of(POINTS).transform(POINTS, 32)(batch)
+    assert out["point"].dtype == np.float32 and out["label"].dtype == np.int32
+    image_batch = {"image": np.zeros((2, 8, 8, 1), np.uint8)}
+    image = modality_of(IMAGES).transform
+    assert image(IMAGES, 16)(image_batch)["image"].shape == (2, 16, 16, 1)
+    assert image(IMAGES, None)(image_batch)["image"].shape == (2, 8, 8, 1)
+
+
+def test_a_dataset_of_an_unknown_modality_is_refused():
+    audio = DatasetSpec("speech", "audio", (16000,), None, {"train": 10})
+    with pytest.raises(DatasetError, match="holds 'audio' data, and no modality"):
+        modality_of(audio)
