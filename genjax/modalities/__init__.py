@@ -97,7 +97,8 @@ class Modality:
         comma list of names from ``metrics``.
 
         Raises:
-          ValueError: a name this modality does not have (the message lists them).
+          ValueError: a name no modality has, or one this modality does not have (the
+            message lists the names allowed).
         """
         text = text.strip().lower()
         if text == "auto":
@@ -105,6 +106,12 @@ class Modality:
         if text in ("", "none"):
             return ()
         names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+        known = tuple(dict.fromkeys(m for modality in modalities().values()
+                                    for m in modality.metrics))
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ValueError(f"unknown metric(s) {', '.join(unknown)}; choose from "
+                             f"{', '.join(known)} (or auto / none)")
         wrong = [n for n in names if n not in self.metrics]
         if wrong:
             raise ValueError(f"metric(s) {', '.join(wrong)} do not apply to {self.name} data; "

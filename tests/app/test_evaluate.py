@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genjax.app.evaluate import parse_metrics
 from genjax.cli import main
-from genjax.config import ConfigError
+from genjax.modalities import modalities
 
 TINY_DCGAN = ["--config.train.batch_size=8", "--config.model.g_features=(16, 8, 4)",
               "--config.model.d_features=(4, 8, 16)", "--config.train.checkpoint_every=2",
@@ -53,7 +52,7 @@ def test_eval_of_a_gan_reports_domain_metrics(runs, capsys):
                  "--config.eval.batch_size=25",
                  f"--config.eval.classifier_dir={runs / 'clf'}"]) == 0
     result = json.loads(out.read_text())
-    assert result["num_samples"] == 60 and result["family"] == "dcgan"
+    assert result["num_samples"] == 60 and result["family"] == "gan"
     assert np.isfinite(result["test_d_loss"])
     for name in ("domain_fid", "domain_kid_mean", "domain_is_mean", "domain_precision",
                  "domain_recall", "domain_density", "domain_coverage"):
@@ -70,14 +69,15 @@ def test_eval_refuses_model_overrides_and_unknown_metrics(runs, capsys):
     assert code == 2 and "only changes eval.* keys" in err
     code = main(["eval", str(runs / "gan"), "--metrics", "fid,bogus"])
     assert code == 2 and "unknown metric(s) bogus" in capsys.readouterr().err
-    with pytest.raises(ConfigError, match="do not apply to points"):
-        parse_metrics("fid", "points")
-    assert parse_metrics("auto", "points") == ("modes",)
+    points = modalities()["points"]
+    with pytest.raises(ValueError, match="do not apply to points"):
+        points.parse_metrics("fid")
+    assert points.parse_metrics("auto") == ("modes",)
 
 
 def test_domain_classifier_is_trained_once_and_cached(tmp_path, monkeypatch):
+    from genjax.app import domain
     from genjax.config import load_config
-    from genjax.metrics import domain
 
     monkeypatch.setenv("GENJAX_CACHE_DIR", str(tmp_path))
     config = load_config("dcgan_mnist")
