@@ -8,7 +8,6 @@ import pytest
 from genjax import config as C
 from genjax.cli import main
 from genjax.core.distributed import DistributedSettings, initialize
-from genjax.core.parallel import DATA_AXIS
 
 
 def test_base_config_has_the_scale_keys_and_only_placement_is_resumable():
@@ -48,18 +47,16 @@ def test_a_global_batch_that_does_not_split_over_the_devices_is_refused(tmp_path
     assert "multiple of 8" in err
 
 
-def test_pmap_builds_the_objective_and_its_batchnorm_with_the_axis_name():
+def test_pmap_and_sharded_configs_build_the_bf16_objective():
     from genjax.app.experiment import build_objective
     from genjax.data import dataset_spec, default_data_dir
 
     config = C.load_config("dcgan_mnist")
-    C.apply_overrides(config, ["parallel=pmap", "precision=bf16"])
-    gan = build_objective(config, dataset_spec("mnist_subset", default_data_dir()))
-    assert gan.axis_name == gan.generator.axis_name == gan.discriminator.axis_name == DATA_AXIS
-    assert jnp.dtype(gan.generator.dtype) == jnp.dtype(gan.discriminator.dtype) == jnp.bfloat16
-    C.apply_overrides(config, ["parallel=sharded"])
-    assert build_objective(config, dataset_spec("mnist_subset", default_data_dir())
-                           ).generator.axis_name is None
+    for parallel in ("pmap", "sharded"):
+        C.apply_overrides(config, [f"parallel={parallel}", "precision=bf16"])
+        gan = build_objective(config, dataset_spec("mnist_subset", default_data_dir()))
+        assert jnp.dtype(gan.generator.dtype) == jnp.dtype(gan.discriminator.dtype) == (
+            jnp.bfloat16), parallel
 
 
 def test_distributed_settings_name_what_is_missing():

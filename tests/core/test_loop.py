@@ -12,6 +12,7 @@ from genjax.core.checkpoint import Checkpointer, CheckpointError
 from genjax.core.loop import LoopSettings, NonFiniteLossError, init_state, train
 from genjax.data import Batches
 from genjax.data.pipeline import ArraySource
+from genjax.modalities import modalities
 from tests.helpers import MLP, ring_points, tiny_gan, tree_equal
 
 
@@ -52,7 +53,7 @@ def test_scan_steps_match_single_steps(tmp_path):
 
 
 def test_writes_run_files(tmp_path):
-    train(tiny_gan(), batches(), tmp_path, settings(8), seed=0)
+    train(tiny_gan(), batches(), tmp_path, settings(8), seed=0, writer=modalities()["points"])
     records = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
     assert {"step", "d_loss", "g_loss", "steps_per_sec"} <= set(records[0])
     assert sorted(os.listdir(tmp_path / "samples")) == ["step_0000004.png", "step_0000008.png"]
