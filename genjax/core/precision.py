@@ -12,9 +12,9 @@ What each precision keeps in which dtype:
   to a loss: the DCGAN discriminator's logits, the classifier's logits).
 
 A family supports bf16 by giving its modules a ``dtype`` field that its builder sets from
-``precision_policy(config.precision).compute_dtype`` and by computing its losses from
-``for_loss`` outputs. ``uses_compute_dtype`` lets the experiment builder refuse bf16 for a
-family that ignores it.
+``precision_policy(config.precision).compute_dtype``, by computing its losses from
+``for_loss`` outputs, and by declaring ``bf16`` in its ``Family.precisions``; the experiment
+builder refuses a precision the family does not declare.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
@@ -64,18 +63,3 @@ def precision_policy(name: str) -> Precision:
         raise ValueError(f"unknown precision {name!r}; choose one of {', '.join(PRECISIONS)}")
     return policies[name]
 
-
-def uses_compute_dtype(obj: Any, dtype: Any) -> bool:
-    """Whether any linen module held (at any depth) by ``obj`` has ``dtype`` as its ``dtype``."""
-    if isinstance(obj, tuple | list):
-        return any(uses_compute_dtype(v, dtype) for v in obj)
-    if isinstance(obj, dict):
-        return any(uses_compute_dtype(v, dtype) for v in obj.values())
-    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
-        return False
-    if isinstance(obj, nn.Module) and getattr(obj, "dtype", None) is not None and (
-            jnp.dtype(obj.dtype) == jnp.dtype(dtype)):
-        return True
-    return any(uses_compute_dtype(getattr(obj, f.name), dtype)
-               for f in dataclasses.fields(obj)
-               if f.init and f.name not in ("parent", "name"))

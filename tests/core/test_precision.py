@@ -14,13 +14,14 @@ import numpy as np
 import optax
 import pytest
 
-from genjax.core.precision import precision_policy, uses_compute_dtype
+from genjax import config as C
+from genjax.config import ConfigError
+from genjax.core.precision import precision_policy
 from genjax.core.step import make_train_step
 from genjax.families.classifier.network import DigitClassifier
 from genjax.families.classifier.objective import Classifier
 from genjax.families.gan.dcgan import Discriminator, Generator
 from genjax.families.gan.objective import GAN
-from tests.helpers import tiny_gan
 
 
 def dcgan(dtype) -> GAN:
@@ -104,12 +105,30 @@ def test_a_few_bf16_steps_stay_close_to_fp32(runs):
     assert u32 @ u16 / (np.linalg.norm(u32) * np.linalg.norm(u16)) >= 0.85
 
 
-def test_policy_names_and_the_guard_for_families_without_dtype():
+def test_policy_names():
     assert precision_policy("bf16").cast_input(jnp.ones(2)).dtype == jnp.bfloat16
     assert precision_policy("bf16").cast_input(jnp.ones(2, jnp.int32)).dtype == jnp.int32
     assert precision_policy("fp32").param_dtype == jnp.float32
     with pytest.raises(ValueError, match="unknown precision 'fp16'; choose one of fp32, bf16"):
         precision_policy("fp16")
-    assert uses_compute_dtype(dcgan(jnp.bfloat16), jnp.bfloat16)
-    assert not uses_compute_dtype(dcgan(jnp.float32), jnp.bfloat16)
-    assert not uses_compute_dtype(tiny_gan(), jnp.bfloat16)  # MLP modules have no dtype
+
+
+def build_bf16(name: str):
+    """The objective of named config ``name`` with ``precision=bf16``, for its own dataset."""
+    from genjax.app.experiment import build_objective
+    from genjax.data import dataset_spec, default_data_dir
+
+    config = C.load_config(name)
+    C.apply_overrides(config, ["precision=bf16"])
+    return build_objective(config, dataset_spec(config.data.name, default_data_dir()))
+
+
+def test_bf16_is_built_only_for_families_that_apply_it():
+    gan = build_bf16("dcgan_mnist")  # gan with model.arch='dcgan'
+    assert jnp.dtype(gan.generator.dtype) == jnp.dtype(gan.discriminator.dtype) == jnp.bfloat16
+    assert jnp.dtype(build_bf16("classifier_mnist").module.dtype) == jnp.bfloat16
+    with pytest.raises(ConfigError, match="family 'vae' computes in fp32 only; use "
+                                          "--config.precision=fp32"):
+        build_bf16("vae_mnist")
+    with pytest.raises(ConfigError, match="model.arch='mlp' computes in float32 only"):
+        build_bf16("gan_toy2d")  # MLP modules have no dtype
