@@ -70,7 +70,7 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
                           f"projection D); got arch {m.arch!r}")
     augment = tuple(p.strip() for p in g.augment.split(",") if p.strip())
     if augment and not isinstance(context.modality, ImageModality):
-        raise ConfigError(f"gan.augment (DiffAugment) transforms images; dataset {spec.name!r} "
+        raise ConfigError(f"gan.augment (DiffAugment) needs image data; dataset {spec.name!r} "
                           f"holds {spec.modality}: set --config.gan.augment=''")
     generator, discriminator = _networks(config, spec, context)
     o = config.optim

@@ -137,9 +137,6 @@ class GAN:
         if self.gp_weight < 0 or self.r1_weight < 0:
             raise ValueError("gp_weight and r1_weight must be >= 0")
         validate_policy(self.augment)
-        if self.augment and self.data_key != "image":
-            raise ValueError(f"DiffAugment (augment={self.augment}) needs image data, not "
-                             f"{self.data_key!r}; set augment=()")
 
     # -- hooks for subclasses ------------------------------------------------------------------
     def _real_labels(self, batch: dict[str, jax.Array]) -> jax.Array | None:
