@@ -13,7 +13,7 @@
   against a PyTorch ``no_grad`` loop. On CPU this is the small ``ddpm_mnist`` UNet, not the
   CIFAR one.
 * ``quality``: ``ddpm_toy2d`` on toy2d_grid and toy2d_ring over several seeds; 2,500 DDIM-50
-  samples scored with the DESIGN.md section 3 protocol (high quality: within 3 std of the
+  samples scored with the PacGAN protocol (high quality: within 3 std of the
   nearest mode; a mode is captured when it has a high-quality sample; reverse KL of the
   nearest-mode histogram of all samples to uniform), mean +- standard error. The scoring is
   the local ``mode_scores``, as in ``toy2d_modes.py``; ``genjax.metrics.mode_coverage`` gives the
@@ -199,7 +199,7 @@ def bench_sampling(batch: int, steps: int, reps: int, ch: int | None) -> list[di
 
 
 def mode_scores(samples: np.ndarray, means: np.ndarray, std: float) -> dict:
-    """DESIGN.md section 3: modes captured, high-quality share, reverse KL to uniform."""
+    """The PacGAN protocol: modes captured, high-quality share, reverse KL to uniform."""
     d = np.sqrt(((samples[:, None, :] - means[None]) ** 2).sum(-1))
     nearest, dist = d.argmin(1), d.min(1)
     hq = dist < 3 * std

@@ -8,7 +8,7 @@ Synthetic batches only (no tensorflow-datasets, mlxtend or ml_collections: the l
 machine has none of them). FLOPs per step come from XLA's cost analysis of the compiled
 one-device step on the global batch (``compiled.cost_analysis()["flops"]``), so TFLOP/s is
 "what XLA says the step computes / measured time", compared with the ~790 TFLOP/s bf16
-dense-matmul ceiling of one H200 (DESIGN.md section 5) times the device count.
+dense-matmul ceiling of one H200 (~790 TFLOP/s bf16, seen in a matmul probe) times the device count.
 
 Adding a family: one function ``(precision_name, size) -> (objective, batch)`` in FAMILIES.
 """

@@ -2,7 +2,7 @@
 
     flock /tmp/genjax-bench.lock python benchmarks/toy2d_modes.py --steps 4000
 
-Protocol (DESIGN.md section 3; PacGAN, Lin et al. 2018, Table 1): ``toy2d_ring`` (8 modes,
+Protocol (PacGAN, Lin et al. 2018, Table 1): ``toy2d_ring`` (8 modes,
 std 0.01) and ``toy2d_grid`` (25 modes, std 0.05), 100,000 training points; G = 4 dense x 400
 (ReLU + BatchNorm), z ~ N(0, I2); D = 3 maxout x 200 (5 pieces); Adam 1e-4, beta1 0.8;
 D's minibatch 100 (PacGAN-m: 100 packed inputs, i.e. 100 m samples per step). Score on

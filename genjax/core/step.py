@@ -69,7 +69,7 @@ def make_train_step(
       steps_per_call: K > 1 runs K steps in one device call with ``lax.scan``; then ``batch``
         holds K batches stacked on a leading axis and every metric gets a leading K axis.
       unroll: ``lax.scan``'s unroll. Fully unrolled is the default because a rolled scan ran
-        20x slower on XLA-CPU (DESIGN.md section 6); on GPU ``1`` compiles faster.
+        20x slower on XLA-CPU (measured: see benchmarks/RESULTS.md); on GPU ``1`` compiles faster.
       donate: donate the input state's buffers to the output (halves peak state memory).
         On CPU the step is compiled with ``xla_cpu_compiler_options()`` (XLA's own
         convolutions: the DCGAN step ~467 -> ~318 ms on 2 cores).
