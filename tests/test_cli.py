@@ -1,6 +1,7 @@
 """The command line end to end: train, resume exactly, sample, and one clear error per misuse."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -45,7 +46,7 @@ def test_train_writes_the_run_folder(runs):
     assert [r["step"] for r in records] == [1, 2, 3, 4]
     assert all(np.isfinite(r["d_loss"]) and r["steps_per_sec"] > 0 for r in records)
     saved = json.loads((a / "config.json").read_text())
-    assert saved["train"]["batch_size"] == 8 and saved["family"] == "dcgan"
+    assert saved["train"]["batch_size"] == 8 and saved["family"] == "gan"
 
 
 def test_resumed_run_samples_identically(runs, tmp_path):
@@ -98,21 +99,22 @@ def test_unwritable_workdir(capsys, tmp_path):
 def test_conflicting_config_is_refused_unless_allowed(capsys, tmp_path):
     assert train(tmp_path, 2) == 0
     err = error_of(capsys, ["train", "dcgan_mnist", "--workdir", str(tmp_path),
-                            "--config.train.steps=3", *TINY, "--config.optim.lr=0.1"])
-    assert "optim.lr" in err and "--allow-config-change" in err
-    assert json.loads((tmp_path / "config.json").read_text())["optim"]["lr"] == 2e-4
+                            "--config.train.steps=3", *TINY, "--config.optim.g_lr=0.1"])
+    assert "optim.g_lr" in err and "--allow-config-change" in err
+    assert json.loads((tmp_path / "config.json").read_text())["optim"]["g_lr"] == 2e-4
     # a change that fails to build keeps the saved config in place
     err = error_of(capsys, ["train", "dcgan_mnist", "--workdir", str(tmp_path), *TINY,
                             "--config.data.name=nope", "--allow-config-change"])
-    assert json.loads((tmp_path / "config.json").read_text())["optim"]["lr"] == 2e-4
-    assert train(tmp_path, 3, "--config.optim.lr=0.1", "--allow-config-change") == 0
+    assert json.loads((tmp_path / "config.json").read_text())["optim"]["g_lr"] == 2e-4
+    assert train(tmp_path, 3, "--config.optim.g_lr=0.1", "--allow-config-change") == 0
     assert list(tmp_path.glob("config.before-*.json")), "the old config is kept"
 
 
 def test_nan_loss_stops_with_step_and_keeps_checkpoint(capsys, tmp_path):
     assert train(tmp_path, 2) == 0
     # lr=inf: step 3 updates D to non-finite weights, so its G loss is already NaN
-    code = train(tmp_path, 6, "--config.optim.lr=inf", "--allow-config-change")
+    code = train(tmp_path, 6, "--config.optim.g_lr=inf", "--config.optim.d_lr=inf",
+                 "--allow-config-change")
     err = capsys.readouterr().err
     assert code == 1 and "not finite at step 3" in err and "step 2" in err
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()
@@ -129,7 +131,7 @@ def test_named_config_wins_over_a_folder_of_the_same_name(tmp_path, monkeypatch)
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "dcgan_mnist").mkdir()  # e.g. --workdir dcgan_mnist
-    assert load_config("dcgan_mnist").family == "dcgan"
+    assert load_config("dcgan_mnist").family == "gan"
 
 
 def test_sample_refuses_a_broken_config_json(capsys, tmp_path):
@@ -141,8 +143,40 @@ def test_sample_refuses_a_broken_config_json(capsys, tmp_path):
 def test_sampler_option_the_family_does_not_take(capsys, runs, tmp_path):
     err = error_of(capsys, ["sample", str(runs / "a"), "--label", "3",
                             "--out", str(tmp_path / "x.png")])
-    assert "'dcgan' does not take --label" in err and "no options" in err
+    assert "this 'gan' model does not take --label" in err and "no options" in err
     assert not (tmp_path / "x.png").exists()
+
+
+def old_dcgan_config(saved: dict) -> dict:
+    """A ``gan`` run's config.json as the former ``dcgan`` family wrote it (same model)."""
+    old = {k: v for k, v in saved.items() if k not in ("gan", "model", "optim")}
+    model, optim = saved["model"], saved["optim"]
+    assert model["arch"] == "dcgan" and optim["g_lr"] == optim["d_lr"]
+    old["family"] = "dcgan"
+    old["model"] = {"latent_dim": model["latent_dim"], "g_features": model["g_features"],
+                    "d_features": model["d_features"], "g_loss": saved["gan"]["loss"],
+                    "ema_decay": saved["gan"]["ema_decay"]}
+    old["optim"] = {"lr": optim["g_lr"], "b1": optim["b1"], "b2": optim["b2"]}
+    return old
+
+
+def test_a_run_of_the_former_dcgan_family_samples_and_resumes(runs, tmp_path):
+    run = tmp_path / "old"
+    shutil.copytree(runs / "a", run)
+    saved = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps(old_dcgan_config(saved)))
+    for folder in (runs / "a", run):  # its checkpoints load unchanged
+        assert main(["sample", str(folder), "--num", "6", "--seed", "2",
+                     "--out", str(tmp_path / f"{folder.name}.npz")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npz")["images"],
+                                  np.load(tmp_path / "old.npz")["images"])
+    assert train(run, 6) == 0  # resumes without a config conflict
+    assert json.loads((run / "config.json").read_text()) == {
+        **saved, "train": {**saved["train"], "steps": 6}}
+    [before] = run.glob("config.before-*.json")  # the original is kept
+    assert json.loads(before.read_text())["family"] == "dcgan"
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4, 5, 6]
 
 
 def test_a_pmap_run_samples_and_evaluates_unmapped(tmp_path):
