@@ -29,9 +29,9 @@ def test_unknown_name_suggests_close_match():
 
 def test_overrides_are_typed():
     config = C.load_config("dcgan_mnist")
-    C.apply_overrides(config, ["train.steps=12", "optim.lr=1e-3", "model.g_features=(8, 4, 2)",
+    C.apply_overrides(config, ["train.steps=12", "optim.g_lr=1e-3", "model.g_features=(8, 4, 2)",
                                "data.name=digits"])
-    assert config.train.steps == 12 and config.optim.lr == 1e-3
+    assert config.train.steps == 12 and config.optim.g_lr == 1e-3
     assert config.model.g_features == (8, 4, 2) and config.data.name == "digits"
     with pytest.raises(C.ConfigError, match="expected a value of type int"):
         C.apply_overrides(config, ["train.steps=ten"])
@@ -45,7 +45,7 @@ def test_conflicts_allow_resumable_keys_only():
     assert C.config_conflicts(saved, new) == []
     C.apply_overrides(new, ["train.steps=5000", "train.log_every=7"])
     assert C.config_conflicts(saved, new) == []
-    C.apply_overrides(new, ["optim.lr=0.1", "model.g_features=(1, 2, 3)"])
+    C.apply_overrides(new, ["optim.g_lr=0.1", "model.g_features=(1, 2, 3)"])
     lines = C.config_conflicts(saved, new)
     assert len(lines) == 2 and lines[0].startswith("model.g_features")
 
