@@ -41,6 +41,7 @@ def test_resume_is_bit_identical(tmp_path):
     # the resumed run's log has each step once, in order
     steps = [json.loads(line)["step"] for line in open(tmp_path / "b" / "metrics.jsonl")]
     assert steps == [2, 4, 6, 8]
+    assert not (tmp_path / "a" / "samples").exists()  # sample files need a writer
 
 
 def test_scan_steps_match_single_steps(tmp_path):

@@ -3,7 +3,7 @@
 Each process has 2 fake CPU devices (4 in all), reads its own half of every global batch and
 runs the sharded step; process 0 alone writes logs and samples; both take part in the orbax
 checkpoint. Both must end with identical parameters, equal to a one-process run on the same
-global batches to float32 reduction order (tolerance as in test_sharding.py).
+global batches to float32 reduction order (tolerance as in test_parallel.py).
 """
 
 import os

@@ -1,7 +1,7 @@
 """FID InceptionV3: weight conversion, forward shapes, numerics against a PyTorch reference.
 
 The architecture spec and the PyTorch reference below are written independently of
-genjax/eval/inception.py, following pytorch-fid's ``fid_inception_v3`` (torchvision's
+genjax/metrics/inception.py, following pytorch-fid's ``fid_inception_v3`` (torchvision's
 Inception3 with FIDInceptionA/C/E_1/E_2 blocks, num_classes=1008, no aux logits).
 Random weights stand in for the real file, which cannot be downloaded here.
 """
