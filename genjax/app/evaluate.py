@@ -127,7 +127,8 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
         context = EvalContext(
             num_samples=ev.num_samples, batch_size=ev.batch_size, seed=seed,
             inception_weights=ev.inception_weights or os.environ.get(INCEPTION_ENV, ""),
-            domain_network=lambda: _domain_network(config, test_source, transform))
+            domain_network=lambda: _domain_network(config, test_source, transform,
+                                                   modality.batch_key))
         try:
             quality = modality.sample_quality(
                 spec, samples, lambda size: iterate_split(test_source, size, transform),
@@ -142,13 +143,14 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
     return results
 
 
-def _domain_network(config, test_source, transform):
-    """The run's domain classifier (trained once and cached), with its test accuracy."""
+def _domain_network(config, test_source, transform, batch_key: str):
+    """The run's domain classifier (trained once and cached), with its accuracy on the
+    run's test split."""
     from genjax.app.domain import domain_network_for, load_domain_network
 
     run_dir = domain_network_for(config, config.eval.classifier_dir)
     test = transform(iterate_split_all(test_source))
-    return load_domain_network(run_dir, test["image"], test["label"])
+    return load_domain_network(run_dir, test[batch_key], test["label"])
 
 
 def iterate_split_all(source: Any) -> dict[str, np.ndarray]:

@@ -57,24 +57,39 @@ class Modality:
     Attributes:
       name: the modality's name (``DatasetSpec.modality``).
       batch_key: the batch field the models of this modality generate.
-      sample_formats: file suffixes ``genjax sample --out`` accepts; the first one is what
-        the training loop writes every ``train.sample_every`` steps.
       metrics: the sample-quality metrics ``genjax eval`` can compute (``auto``: all).
     """
 
     name: str = ""
     batch_key: str = ""
-    sample_formats: tuple[str, ...] = ()
     metrics: tuple[str, ...] = ()
 
     def transform(self, spec: DatasetSpec, image_size: int | None = None) -> Transform:
         """Stored records -> model inputs (e.g. uint8 images -> float32 in [-1, 1])."""
         raise NotImplementedError
 
-    def save(self, samples: np.ndarray, path: Path) -> Path:
-        """Writes ``samples`` to ``path`` in the format of its suffix (one of
-        ``sample_formats``)."""
+    def formats(self) -> Mapping[str, Callable[[np.ndarray, Path], Any]]:
+        """``suffix -> write(samples, path)``: the sample files of this modality, the loop's
+        own first (e.g. ``.png`` grids, then ``.npz`` arrays)."""
         raise NotImplementedError
+
+    @property
+    def sample_formats(self) -> tuple[str, ...]:
+        """The file suffixes ``genjax sample --out`` accepts; the first one is what the
+        training loop writes every ``train.sample_every`` steps."""
+        return tuple(self.formats())
+
+    def save(self, samples: np.ndarray, path: Path) -> Path:
+        """Writes ``samples`` to ``path`` in the format of its suffix.
+
+        Raises:
+          ValueError: a suffix not in ``sample_formats``.
+        """
+        path = Path(path)
+        self.check_output(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.formats()[path.suffix](np.asarray(samples), path)
+        return path
 
     def write_samples(self, samples: np.ndarray, stem: Path) -> Path:
         """The training loop's sample file: ``stem`` + the first of ``sample_formats``."""

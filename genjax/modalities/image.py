@@ -125,20 +125,15 @@ class ImageModality(Modality):
 
     name = "image"
     batch_key = "image"
-    sample_formats = (".png", ".npz")
     metrics = FEATURE_METRICS
 
     def transform(self, spec, image_size=None):
         return images_to_float(pad_to=image_size)
 
-    def save(self, samples, path):
-        path = Path(path)
-        self.check_output(path)
-        if path.suffix == ".png":
-            return save_image_grid(samples, path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, images=to_uint8(samples))
-        return path
+    def formats(self):
+        return {".png": save_image_grid,  # an 8x8-style grid
+                ".npz": lambda samples, path: np.savez_compressed(path,
+                                                                  images=to_uint8(samples))}
 
     def write_reconstructions(self, inputs, outputs, stem):
         return save_reconstructions(inputs, outputs, stem.with_name(stem.name + ".png"))

@@ -49,20 +49,15 @@ class PointsModality(Modality):
 
     name = "points"
     batch_key = "point"
-    sample_formats = (".png", ".npz")
     metrics = ("modes",)
 
     def transform(self, spec, image_size=None):
         return points_to_float()
 
-    def save(self, samples, path):
-        path = Path(path)
-        self.check_output(path)
-        if path.suffix == ".png":
-            return save_points_plot(samples, path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(path, points=np.asarray(samples, np.float32))
-        return path
+    def formats(self):
+        return {".png": save_points_plot,  # a scatter plot
+                ".npz": lambda samples, path: np.savez_compressed(
+                    path, points=np.asarray(samples, np.float32))}
 
     def sample_quality(self, spec, samples, test_batches, names, context):
         from genjax.data.toy2d import MIXTURES, mixture
