@@ -11,7 +11,7 @@ Two ways to learn the codebook:
 * ``ema``: the codebook follows exponential moving averages of the cluster sizes ``N_k`` and
   of the sums of the encoder outputs assigned to each code ``m_k`` (paper, appendix A.1),
   ``e_k = m_k / N~_k`` with ``N~_k`` the Laplace-smoothed cluster size of Sonnet's
-  ``VectorQuantizerEMA``; see :func:`ema_update`. Only the commitment loss remains.
+  ``VectorQuantizerEMA``; see :func:`codebook_ema_update`. Only the commitment loss remains.
 
 Loss scaling (both variants, as in Sonnet): every term is a mean over all elements (examples,
 grid positions and the D code dimensions), so ``beta`` is comparable across code sizes.
@@ -163,7 +163,7 @@ def smoothed_cluster_size(cluster_size: Array, epsilon: float) -> Array:
     return (cluster_size + epsilon) / (n + cluster_size.shape[0] * epsilon) * n
 
 
-def ema_update(state: dict[str, Array], z: Array, indices: Array, decay: float,
+def codebook_ema_update(state: dict[str, Array], z: Array, indices: Array, decay: float,
                epsilon: float) -> dict[str, Array]:
     """One EMA step of the codebook statistics (paper appendix A.1 with Laplace smoothing).
 

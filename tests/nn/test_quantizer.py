@@ -81,7 +81,7 @@ def test_ema_update_matches_a_numpy_float64_reference():
     cluster, embed_sum = np.ones(4), codebook.astype(np.float64)
     for step in range(3):  # three updates, code assignment recomputed each time
         idx = np.asarray(vq.nearest_codes(jnp.asarray(z), state["codebook"]))
-        state = vq.ema_update(state, jnp.asarray(z), jnp.asarray(idx), 0.9, 1e-3)
+        state = vq.codebook_ema_update(state, jnp.asarray(z), jnp.asarray(idx), 0.9, 1e-3)
         cluster, embed_sum, expected = _ema_reference(cluster, embed_sum, z.reshape(-1, 3),
                                                       idx.reshape(-1), 0.9, 1e-3)
         np.testing.assert_allclose(np.asarray(state["cluster_size"]), cluster, rtol=1e-6)
@@ -126,7 +126,7 @@ def test_quantiser_statistics_under_pmap_equal_the_single_device_ones():
     def run(z):
         idx = vq.nearest_codes(z, state["codebook"])
         counts = vq.code_counts(idx, 5)
-        new = vq.ema_update(state, z, idx, 0.99, 1e-5)
+        new = vq.codebook_ema_update(state, z, idx, 0.99, 1e-5)
         new, u, n = vq.restart_dead_codes(new, jnp.where(counts > 0, 0, unused + 1), z, key, 8)
         return counts, new, u, n
 

@@ -11,16 +11,16 @@ from genjax.families._build import adam, image_size
 
 def build_vqvae(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     """A VQ-VAE (plain or EMA codebook); it samples through its prior stage (vqvae_prior)."""
-    from genjax.families.vqvae.networks import Decoder, Encoder, check_image_side
+    from genjax.families.vqvae.networks import VQDecoder, VQEncoder, check_image_side
     from genjax.families.vqvae.objective import VQVAE
 
     m = config.model
     features = tuple(m.features)
     check_image_side(image_size(config, spec), len(features))
     return VQVAE(
-        encoder=Encoder(features=features, code_dim=m.code_dim,
+        encoder=VQEncoder(features=features, code_dim=m.code_dim,
                         num_res_blocks=m.num_res_blocks, res_hidden=m.res_hidden),
-        decoder=Decoder(features=features, channels=spec.shape[-1],
+        decoder=VQDecoder(features=features, channels=spec.shape[-1],
                         num_res_blocks=m.num_res_blocks, res_hidden=m.res_hidden),
         num_codes=m.num_codes,
         optimizer=adam(config.optim),

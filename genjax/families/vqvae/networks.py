@@ -1,10 +1,10 @@
 """The VQ-VAE encoder and decoder (van den Oord et al., 2017, reduced for 28x28 digits), NHWC.
 
-* :class:`Encoder`: ``x (B, S, S, C)`` -> [Conv k4 s2 p1 -> ReLU] per entry of ``features``
+* :class:`VQEncoder`: ``x (B, S, S, C)`` -> [Conv k4 s2 p1 -> ReLU] per entry of ``features``
   (each halves the side) -> Conv k3 (``features[-1]``) -> ``num_res_blocks`` residual blocks
   -> ReLU -> Conv k1 to ``code_dim``. Output ``(B, S / 2**stages, S / 2**stages, code_dim)``:
   a 7x7 code grid for 28x28 images with the default two stages.
-* :class:`Decoder`: the mirror image: Conv k3 -> residual blocks -> ReLU -> [ConvTranspose
+* :class:`VQDecoder`: the mirror image: Conv k3 -> residual blocks -> ReLU -> [ConvTranspose
   k4 s2 p1 -> ReLU] back to the input side -> a linear last layer with ``channels`` outputs.
   No output squashing: the objective's MSE compares it with images in [-1, 1].
 
@@ -56,7 +56,7 @@ def check_image_side(side: int, stages: int) -> int:
     return side // 2**stages
 
 
-class Encoder(nn.Module):
+class VQEncoder(nn.Module):
     """Images to a grid of continuous code vectors (before quantisation).
 
     Attributes:
@@ -82,7 +82,7 @@ class Encoder(nn.Module):
           ``(B, S / 2**len(features), S / 2**len(features), code_dim)``.
         """
         if x.ndim != 4 or x.shape[1] != x.shape[2]:
-            raise ValueError(f"Encoder expects square NHWC images; got shape {x.shape}")
+            raise ValueError(f"VQEncoder expects square NHWC images; got shape {x.shape}")
         check_image_side(x.shape[1], len(self.features))
         for f in self.features:
             x = nn.relu(Conv(f, **_DOWN)(x))
@@ -92,7 +92,7 @@ class Encoder(nn.Module):
         return Conv(self.code_dim, (1, 1), padding="VALID")(nn.relu(x))
 
 
-class Decoder(nn.Module):
+class VQDecoder(nn.Module):
     """A grid of (quantised) code vectors back to images.
 
     Attributes:

@@ -184,7 +184,7 @@ class VQVAE:
                    "perplexity": vq.perplexity(counts), "usage": vq.usage(counts),
                    **image_quality(images, aux["recon"])}
         if self.variant == vq.EMA:
-            stats = vq.ema_update(stats, aux["z"], aux["indices"], self.ema_decay,
+            stats = vq.codebook_ema_update(stats, aux["z"], aux["indices"], self.ema_decay,
                                   self.ema_epsilon)
             if self.restarts:
                 stats, unused, restarted = vq.restart_dead_codes(

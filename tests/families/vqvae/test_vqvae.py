@@ -7,7 +7,7 @@ import optax
 import pytest
 
 from genjax.core.collectives import DATA_AXIS
-from genjax.families.vqvae.networks import Decoder, Encoder
+from genjax.families.vqvae.networks import VQDecoder, VQEncoder
 from genjax.families.vqvae.objective import VQVAE, image_quality
 from genjax.families.vqvae.prior import HeldTree, VQVAEPrior
 from genjax.families.vqvae.prior_network import CodeTransformer
@@ -15,8 +15,8 @@ from genjax.families.vqvae.prior_network import CodeTransformer
 
 def tiny_vqvae(**kw) -> VQVAE:
     kw.setdefault("num_codes", 8)
-    return VQVAE(encoder=Encoder(features=(4, 8), code_dim=3, res_hidden=4),
-                 decoder=Decoder(features=(4, 8), channels=1, res_hidden=4),
+    return VQVAE(encoder=VQEncoder(features=(4, 8), code_dim=3, res_hidden=4),
+                 decoder=VQDecoder(features=(4, 8), channels=1, res_hidden=4),
                  optimizer=optax.adam(1e-3), **kw)
 
 
