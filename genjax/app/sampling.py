@@ -25,7 +25,7 @@ def draw_samples(objective: Objective, state: TrainState, key: jax.Array, num: i
       num: how many samples.
       chunk: samples per device call (one compiled shape).
       options: keyword options of ``objective.sample`` (``label``, ``sampler``, ...), fixed at
-        compile time; see ``genjax.core.objective.sample_options``.
+        compile time; the objective declares them (``capabilities.sample_options``).
 
     Returns:
       NumPy array, images (num, H, W, C) in [-1, 1] or points (num, 2).
