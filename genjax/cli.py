@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import logging
@@ -45,7 +46,9 @@ Several hosts: run the same command on each, adding
   --config.distributed.process_id=I
 (or --config.distributed.auto_detect=True under SLURM / Open MPI / Kubernetes / Cloud TPU).
 
-Re-running on a workdir with checkpoints resumes from the latest one.
+Re-running on a workdir with checkpoints resumes from the latest one. One trainer at a time
+holds a workdir (train.lock). SIGTERM or Ctrl-C saves a checkpoint after the current step and
+exits (143 / 130); re-run the same command to resume.
 """
 
 
@@ -62,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--allow-config-change", action="store_true",
                        help="resume even if model/data/optimizer keys differ from the saved "
                             "config (the old config.json is kept as a backup)")
+    train.add_argument("--restart-from-scratch", action="store_true",
+                       help="start the workdir's run again from step 0: its checkpoints, "
+                            "metrics, samples and config are moved to "
+                            "WORKDIR/before-restart-<time>/ (never deleted)")
 
     sample = sub.add_parser("sample", help="write samples from a run's latest checkpoint")
     sample.add_argument("workdir", help="a run folder written by `genjax train`")
@@ -168,19 +175,37 @@ def _quiet_libraries() -> None:
 
 def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
     from genjax import config as gconfig
-    from genjax.app.experiment import build, upgrade
-    from genjax.core.loop import train
+    from genjax.app.experiment import upgrade
+    from genjax.core.files import WorkdirLock, WorkdirLockedError
 
     config = gconfig.load_config(args.config)
     gconfig.apply_overrides(config, overrides)
     config = upgrade(config)  # a config of a former family name, in its family's schema
     process, processes = join_hosts(config)  # before anything touches the devices
-    main_process = process == 0
     workdir = Path(args.workdir)
     _check_writable(workdir)
+    # one trainer per workdir; the other hosts of a multi-host run share the main one's
+    lock = WorkdirLock(workdir) if process == 0 else contextlib.nullcontext()
+    try:
+        with lock:
+            _train_locked(args, config, workdir, process, processes)
+    except WorkdirLockedError as err:
+        raise WorkdirError(str(err)) from err
+
+
+def _train_locked(args: argparse.Namespace, config, workdir: Path, process: int,
+                  processes: int) -> None:
+    """``genjax train`` once the workdir's lock is held."""
+    from genjax import config as gconfig
+    from genjax.app.experiment import archive_run, build
+    from genjax.core.checkpoint import NoUsableCheckpointError
+    from genjax.core.files import write_atomic
+    from genjax.core.loop import stop_on_signals, train
+
+    main_process = process == 0
     saved_path = workdir / "config.json"
     conflicts = []
-    if saved_path.exists():
+    if saved_path.exists() and not args.restart_from_scratch:
         conflicts = gconfig.config_conflicts(read_saved_config(workdir), config)
         if conflicts and not args.allow_config_change:
             raise gconfig.ConfigError(
@@ -191,19 +216,39 @@ def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
     # bad data or shapes fail here, before anything is written; each host reads its own shard
     experiment = build(config, shard_index=process, shard_count=processes)
     _sync_hosts("genjax-config-checked", processes)  # every host read config.json first
-    if main_process:
-        if conflicts or (saved_path.exists() and _saved_family(saved_path) != config.family):
+    if args.restart_from_scratch:
+        archive = archive_run(workdir) if main_process else None
+        if archive is not None:
+            print(f"genjax: moved the previous run's files to {archive}", flush=True)
+        _sync_hosts("genjax-run-archived", processes)
+
+    def write_config(start_step: int) -> None:
+        """Once the checkpoints (if any) restored into this model: a config that cannot
+        resume them never replaces the one they were trained with."""
+        if not main_process:
+            return
+        if saved_path.exists() and (conflicts or _saved_family(saved_path) != config.family):
             # a changed config, or one migrated from a former family name: keep the original
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-            saved_path.rename(workdir / f"config.before-{stamp}.json")
-        saved_path.write_text(gconfig.to_json(config) + "\n")
+            write_atomic(workdir / f"config.before-{stamp}.json", saved_path.read_bytes())
+        write_atomic(saved_path, gconfig.to_json(config) + "\n")
+
+    if main_process:
         hosts = f", {processes} hosts" if processes > 1 else ""
         print(f"genjax: training {args.config} ({config.family} on {config.data.name}, "
               f"parallel={experiment.config.get('parallel', 'single')}{hosts}) "
               f"to step {config.train.steps} in {workdir}", flush=True)
-    train(experiment.objective, experiment.train_batches, workdir, experiment.settings,
-          config.seed, eval_batches=experiment.eval_batches, is_main_process=main_process,
-          make_step=experiment.make_step, writer=experiment.modality)
+    try:
+        with stop_on_signals() as stop:
+            train(experiment.objective, experiment.train_batches, workdir,
+                  experiment.settings, config.seed, eval_batches=experiment.eval_batches,
+                  is_main_process=main_process, make_step=experiment.make_step,
+                  writer=experiment.modality, stop=stop, on_start=write_config)
+    except NoUsableCheckpointError as err:
+        raise WorkdirError(
+            f"{err.problem}. Restore the checkpoints from a backup, or re-run with "
+            "--restart-from-scratch to train again from step 0 (the old checkpoints, "
+            "metrics and samples are moved aside, never deleted)") from err
     if main_process:
         print(f"genjax: done; samples in {workdir / 'samples'}, metrics in "
               f"{workdir / 'metrics.jsonl'}", flush=True)
@@ -362,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     from genjax.app.fid import EvalInputError
     from genjax.config import ConfigError
     from genjax.core.checkpoint import CheckpointError
-    from genjax.core.loop import NonFiniteLossError
+    from genjax.core.loop import NonFiniteLossError, TrainingInterrupted
     from genjax.data import DatasetError
     from genjax.metrics.inception import InceptionWeightsError
 
@@ -382,6 +427,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"genjax: error: {err}", file=sys.stderr)
         return 2 if isinstance(err, ConfigError | WorkdirError | DatasetError
                                | EvalInputError | InceptionWeightsError) else 1
+    except TrainingInterrupted as err:  # SIGTERM / SIGINT during training: saved, resumable
+        print(f"genjax: interrupted: {err}", file=sys.stderr)
+        return err.exit_code
     except KeyboardInterrupt:
         print("genjax: interrupted", file=sys.stderr)
         return 130

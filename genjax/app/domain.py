@@ -55,11 +55,12 @@ def train_domain_classifier(config, workdir: Path) -> Path:
     """Trains ``config`` (a classifier config) into ``workdir``, a normal run folder."""
     from genjax.app.experiment import build
     from genjax.config import to_json
+    from genjax.core.files import write_atomic
     from genjax.core.loop import train
 
     workdir.mkdir(parents=True, exist_ok=True)
     experiment = build(config)
-    (workdir / "config.json").write_text(to_json(config) + "\n")
+    write_atomic(workdir / "config.json", to_json(config) + "\n")
     log.warning("training the domain classifier on %s once (%d steps); cached in %s",
                 config.data.name, config.train.steps, workdir)
     train(experiment.objective, experiment.train_batches, workdir, experiment.settings,

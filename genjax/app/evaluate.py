@@ -27,6 +27,7 @@ import jax
 import numpy as np
 
 from genjax.config import ConfigError
+from genjax.core.files import write_atomic
 
 INCEPTION_ENV = "GENJAX_INCEPTION_WEIGHTS"
 
@@ -139,7 +140,7 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
     path = Path(out) if out else workdir / "eval.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    write_atomic(path, json.dumps(results, indent=1, sort_keys=True) + "\n")
     return results
 
 

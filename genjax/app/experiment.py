@@ -215,6 +215,36 @@ class WorkdirError(RuntimeError):
     """The workdir cannot be used; the message says the fix."""
 
 
+# What ``genjax train`` writes into a run folder (``train.lock`` stays: it is the lock).
+RUN_FILES = ("checkpoints", "corrupt_checkpoints", "metrics.jsonl", "tensorboard", "samples",
+             "plots", "eval.json", "config.json", "config.before-*.json")
+
+
+def archive_run(workdir: Path) -> Path | None:
+    """Moves a run's files into ``workdir/before-restart-<time>/`` (nothing is deleted), so
+    the folder can train again from step 0.
+
+    Returns:
+      The archive folder, or None when there was nothing to move.
+    """
+    import datetime
+
+    workdir = Path(workdir)
+    found = sorted({p for pattern in RUN_FILES for p in workdir.glob(pattern)})
+    if not found:
+        return None
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    archive = workdir / f"before-restart-{stamp}"
+    n = 1
+    while archive.exists():
+        n += 1
+        archive = workdir / f"before-restart-{stamp}-{n}"
+    archive.mkdir()
+    for path in found:
+        path.rename(archive / path.name)
+    return archive
+
+
 def read_saved_config(workdir: Path):
     """The resolved config a run saved in ``workdir/config.json``, in its family's current
     schema (see :func:`upgrade`)."""

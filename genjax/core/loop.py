@@ -7,11 +7,15 @@ boundaries; without one it writes no sample files.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
+import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,6 +51,93 @@ class NonFiniteLossError(FloatingPointError):
             f"metric '{name}' is not finite at step {step}; training stopped and {kept}. "
             "Lower the learning rate or check the data, then re-run to resume."
         )
+
+
+class TrainingInterrupted(Exception):
+    """A stop was requested (SIGTERM, SIGINT); the loop saved the state it stopped at.
+
+    Attributes:
+      signum: the signal that asked for the stop.
+      step: the step the run stopped at (and saved, unless no step had run since the start).
+      exit_code: ``128 + signum``, the conventional exit status of a process ended by it.
+    """
+
+    def __init__(self, signum: int, step: int, saved: bool = True):
+        self.signum, self.step, self.exit_code = signum, step, 128 + signum
+        kept = ("its checkpoint is saved" if saved
+                else "no step had run, so there was nothing new to save")
+        super().__init__(f"stopped by {signal_name(signum)} at step {step}; {kept}. Re-run the "
+                         "same command to resume")
+
+
+class StopRequest:
+    """A flag a training loop polls between steps: once set, it saves and stops.
+
+    Set it from a signal handler (:func:`stop_on_signals`) or from another thread
+    (``request``). The loop checks it before every step, so a stop costs at most one step.
+    """
+
+    def __init__(self):
+        self.signum: int | None = None
+
+    def request(self, signum: int = signal.SIGTERM) -> None:
+        """Asks the loop to stop; later requests change nothing."""
+        if self.signum is None:
+            self.signum = signum
+
+    def __bool__(self) -> bool:
+        return self.signum is not None
+
+
+@contextlib.contextmanager
+def stop_on_signals(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)
+                    ) -> Iterator[StopRequest]:
+    """Turns ``signals`` into a :class:`StopRequest` for the duration of the block.
+
+    The first signal asks the loop to stop after the current step and save a checkpoint
+    (what SLURM and Kubernetes send on preemption is SIGTERM); further signals only print
+    one reminder that the save is under way -- it is never cut short (SIGKILL still ends the
+    process at once, leaving the previous checkpoint). The previous handlers are restored on
+    exit. Outside the main thread (where Python cannot install handlers) nothing is
+    installed and the request is never set by a signal.
+    """
+    stop = StopRequest()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    reminded = False
+
+    def handler(signum, frame):
+        nonlocal reminded
+        if not stop:
+            stop.request(signum)
+            _say(f"genjax: received {signal_name(signum)}; stopping after the current "
+                 "step to save a checkpoint\n")
+        elif not reminded:
+            reminded = True
+            _say("genjax: still saving the checkpoint; the process ends once it is written "
+                 "(SIGKILL ends it now, losing the steps since the previous one)\n")
+
+    previous = {s: signal.signal(s, handler) for s in signals}
+    try:
+        yield stop
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def signal_name(signum: int) -> str:
+    """``"SIGTERM"`` for 15; ``"signal 99"`` for a number without a name."""
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def _say(text: str) -> None:
+    """Writes to stderr from a signal handler (no buffered stream: it may be mid-write)."""
+    with contextlib.suppress(OSError):
+        os.write(2, text.encode())
 
 
 class SampleWriter(Protocol):
@@ -182,6 +273,8 @@ def train(
     is_main_process: bool = True,
     make_step: Callable[..., Callable] = make_train_step,
     writer: SampleWriter | None = None,
+    stop: StopRequest | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> TrainState:
     """Trains ``objective`` to ``settings.steps``, resuming from ``workdir`` if it has checkpoints.
 
@@ -204,12 +297,20 @@ def train(
         ``genjax.core.parallel``, whose states are replicated over devices; samples and
         evaluations use this process's copy, ``process_local``).
       writer: writes sample (and reconstruction) files; usually the data's modality.
+      stop: polled before every step; once set, the loop saves the current state and raises
+        ``TrainingInterrupted`` (see :func:`stop_on_signals`). On several processes it is
+        polled at the logging/saving boundaries, where all processes agree on it.
+      on_start: called with the start step once the state is restored (every checkpoint
+        check passed) or freshly initialized, before the loop writes anything; e.g. to
+        write the run's config only when the run can really start.
 
     Returns:
       The final state.
 
     Raises:
       NonFiniteLossError: a metric became NaN/Inf; nothing after the last good checkpoint is saved.
+      TrainingInterrupted: ``stop`` was set; the state of the step reached is saved.
+      CheckpointError: the workdir's checkpoints cannot be used (see ``Checkpointer``).
     """
     workdir = Path(workdir)
     keys = run_keys(seed)
@@ -220,11 +321,13 @@ def train(
         start = int(jax.device_get(state.step))  # also the data position: batch i at step i
         if meta is not None:
             log.info("resuming from step %d", start)
+        if on_start is not None:
+            on_start(start)
         metrics_log = MetricsLog(workdir, enabled=is_main_process, resume_step=start)
         progress = Progress(settings.steps, start, enabled=is_main_process)
         state = _train_from(objective, batches, workdir, settings, seed, keys, state,
                             checkpointer, metrics_log, progress, eval_batches,
-                            is_main_process, make_step, writer)
+                            is_main_process, make_step, writer, stop)
     finally:
         checkpointer.close()
         if progress is not None:
@@ -238,7 +341,7 @@ def train(
 
 def _train_from(objective, batches, workdir, settings, seed, keys, state, checkpointer,
                 metrics_log, progress, eval_batches, is_main_process, make_step,
-                writer) -> TrainState:
+                writer, stop) -> TrainState:
     """The body of ``train`` from a restored or fresh state (see ``train``)."""
     abilities = objective.capabilities
 
@@ -271,12 +374,37 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
             metrics_log.write(bad[0], pending.mean_and_clear())  # the interval that diverged
             raise NonFiniteLossError(bad[0], bad[1], last_saved)
 
-    step = int(jax.device_get(state.step))
+    def stop_requested(at_boundary: bool) -> bool:
+        if stop is None:
+            return False
+        if jax.process_count() == 1:
+            return bool(stop)
+        if not at_boundary:  # all processes must stop at the same step
+            return False
+        from jax.experimental import multihost_utils
+
+        return bool(np.any(multihost_utils.process_allgather(np.int32(bool(stop)))))
+
+    def stop_here(step: int, start: int) -> None:
+        """Logs the steps since the last record, saves, and raises TrainingInterrupted."""
+        check_finite()
+        if pending.host:
+            now = time.perf_counter()
+            record = pending.mean_and_clear()
+            record["steps_per_sec"] = (step - s_log) / max(now - t_log, 1e-9)
+            metrics_log.write(step, record)
+        if step > start:
+            save(state)
+        raise TrainingInterrupted(stop.signum or signal.SIGTERM, step, last_saved == step)
+
+    step = start = int(jax.device_get(state.step))
     t_log, s_log = time.perf_counter(), step
     try:
         while step < settings.steps:
             boundary = settings.next_boundary(step)
             while step < boundary:
+                if stop_requested(at_boundary=False):
+                    stop_here(step, start)
                 n = k if boundary - step >= k else 1
                 batch = (batches.batch(step) if n == 1
                          else _stack([batches.batch(i) for i in range(step, step + n)]))
@@ -316,6 +444,8 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
                         workdir / "samples" / f"recon_step_{step:07d}")
             if step % settings.checkpoint_every == 0 or step == settings.steps:
                 save(state)
+            if step < settings.steps and stop_requested(at_boundary=True):
+                stop_here(step, start)
     except KeyboardInterrupt:
         try:
             if pending.check() is None:

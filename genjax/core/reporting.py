@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
+
+from genjax.core.files import write_atomic
+
+log = logging.getLogger(__name__)
 
 
 class MetricsLog:
@@ -46,11 +51,19 @@ class MetricsLog:
                 self._tb.add_scalar(name, value, int(step))
 
     def _truncate_after(self, step: int) -> None:
-        """Drops records past ``step`` (a resumed run rewrites them), keeping the earlier ones."""
+        """Drops records past ``step`` (a resumed run rewrites them), keeping the earlier ones.
+
+        The file is replaced atomically (a kill during the rewrite leaves the old file), and
+        only when something is dropped. A torn line (a kill during an append) is dropped with
+        a warning.
+        """
         if not self.path.exists():
             return
-        kept = [r for r in read_metrics(self.path) if r["step"] <= step]
-        self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        text = self.path.read_text(errors="replace")
+        records, torn = _parse_lines(text, self.path)
+        kept = [line for line, record in records if record["step"] <= step]
+        if torn or len(kept) < len(records) or (text and not text.endswith("\n")):
+            write_atomic(self.path, "".join(line + "\n" for line in kept))
 
     def close(self) -> None:
         """Flushes TensorBoard files."""
@@ -65,11 +78,30 @@ def _jsonable(value: Any) -> Any:
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
-    """Reads a metrics.jsonl file into a list of records."""
+    """Reads a metrics.jsonl file into a list of records (torn lines skipped with a warning)."""
     path = Path(path)
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [record for _, record in _parse_lines(path.read_text(errors="replace"), path)[0]]
+
+
+def _parse_lines(text: str, path: Path) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+    """``([(line, record), ...], number of unreadable lines)`` of a metrics.jsonl text."""
+    records, torn = [], 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+                raise ValueError("not a record with an integer 'step'")
+        except ValueError as err:
+            torn += 1
+            log.warning("%s line %d is not a complete record (%s; a run killed while "
+                        "writing it); dropping it", path, number, str(err)[:80])
+            continue
+        records.append((line, record))
+    return records, torn
 
 
 class Progress:
