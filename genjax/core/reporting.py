@@ -51,19 +51,7 @@ class MetricsLog:
                 self._tb.add_scalar(name, value, int(step))
 
     def _truncate_after(self, step: int) -> None:
-        """Drops records past ``step`` (a resumed run rewrites them), keeping the earlier ones.
-
-        The file is replaced atomically (a kill during the rewrite leaves the old file), and
-        only when something is dropped. A torn line (a kill during an append) is dropped with
-        a warning.
-        """
-        if not self.path.exists():
-            return
-        text = self.path.read_text(errors="replace")
-        records, torn = _parse_lines(text, self.path)
-        kept = [line for line, record in records if record["step"] <= step]
-        if torn or len(kept) < len(records) or (text and not text.endswith("\n")):
-            write_atomic(self.path, "".join(line + "\n" for line in kept))
+        truncate_metrics(self.path, step)
 
     def close(self) -> None:
         """Flushes TensorBoard files."""
@@ -75,6 +63,26 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
+
+
+def truncate_metrics(path: str | Path, step: int) -> None:
+    """Drops the records of ``path`` past ``step`` (a resumed run rewrites them).
+
+    The file is replaced atomically -- a kill during the rewrite leaves the old file, never a
+    truncated one -- and only when something is dropped. Torn lines (a run killed during an
+    append) are dropped with a warning; temporary files of rewrites killed half-way are
+    removed (one trainer at a time writes a run's metrics).
+    """
+    path = Path(path)
+    for stale in path.parent.glob(f".{path.name}.tmp-*"):
+        stale.unlink(missing_ok=True)
+    if not path.exists():
+        return
+    text = path.read_text(errors="replace")
+    records, torn = _parse_lines(text, path)
+    kept = [line for line, record in records if record["step"] <= step]
+    if torn or len(kept) < len(records) or (text and not text.endswith("\n")):
+        write_atomic(path, "".join(line + "\n" for line in kept))
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
