@@ -10,8 +10,7 @@ import pytest
 
 from genjax.cli import load_run
 from genjax.core.checkpoint import Checkpointer
-from genjax.core.loop import (LoopSettings, StopRequest, TrainingInterrupted, stop_on_signals,
-                              train)
+from genjax.core.loop import LoopSettings, StopRequest, TrainingInterrupted, stop_on_signals, train
 from genjax.data import Batches
 from genjax.data.pipeline import ArraySource
 from tests.helpers import ring_points, tiny_gan, tree_equal
