@@ -7,14 +7,19 @@
 
 UNet ch 16, ch_mult (1, 2, 2) (32 -> 16 -> 8, attention at 8x8), one residual block per
 level, dropout 0.1; uniform t, the network sees ``1000 t``; Heun with 25 steps (50 network
-evaluations) by default. Runtime and result: see MEASURED below.
+evaluations) by default.
+
+Runtime, measured on this machine's 2 CPU cores shared with other jobs (load average ~4):
+~1.0-1.2 steps/s (batch 64) after a ~30 s compile, so the 4,000 steps take about an hour;
+drawing the 64-image grid with Heun 25 (50 NFE) takes ~24 s of ``genjax sample`` (Euler 4:
+~11 s, mostly start-up and compile). Expected: the loss (per-pixel velocity MSE) falls from
+~1.9 to ~1.3 in the first 60 steps; a full run has not been trained or scored here yet (no
+domain FID measured), so compare it with ``ddpm_mnist`` by ``genjax eval`` before trusting it.
 """
 
 import ml_collections
 
 from genjax.families.flow.config import flow_base
-
-MEASURED = "not yet measured"
 
 
 def get_config() -> ml_collections.ConfigDict:

@@ -2,17 +2,29 @@
 
     genjax train flow_toy2d --workdir runs/flow_toy2d
     genjax sample runs/flow_toy2d --solver rk4 --steps 8 --num 2500 --out grid.png
+    genjax eval runs/flow_toy2d --num-samples 2500
 
-The same network and schedule of training as ``ddpm_toy2d`` (MLP width 128, 3 layers, 64
-sinusoidal input features, EMA 0.999, lr 1e-3 with 100 warm-up steps, batch 256, 3,000
-steps); the network sees ``1000 t``. Runtime and result: see MEASURED below.
+The network and training of ``ddpm_toy2d`` (MLP width 128, 3 layers, 64 sinusoidal input
+features, EMA 0.999, Adam 1e-3 with 100 warm-up steps, batch 256, 3,000 steps); uniform t on
+the OT path, the network sees ``1000 t``; Heun with 25 steps (50 network evaluations) by
+default.
+
+Runtime: 3,000 steps at ~51 steps/s, 65 s wall for ``genjax train`` (compile, checkpoints and
+the sample plots included) on this machine's 2 CPU cores, shared with other jobs (load
+average ~4). Expected (one training seed, 2,500 samples, 3 sampling seeds): ``genjax eval``
+(Heun 25) finds all 25 modes, 87% high-quality samples (within 3 std of a mode), reverse KL
+0.008, ``test_loss`` 3.95 (the held-out flow-matching loss; it cannot reach 0: the velocity
+regresses an average over the couplings). Against the number of network evaluations (NFE):
+Euler 8 / 25 / 50 steps: 72% / 86% / 87.5%; Heun 4 / 12 / 25 steps (NFE 8 / 24 / 50):
+53% / 84% / 87.7%; RK4 2 / 4 / 8 steps (NFE 8 / 16 / 32): 46% / 85% / 88.4%, all 25 modes
+from NFE 8 on (means of 3 sampling seeds).
+``ddpm_toy2d`` measured 87% with DDIM-50 (5 seeds), so at 50 NFE the two are even here; the
+issue's 95% target is not reached by either.
 """
 
 import ml_collections
 
 from genjax.families.flow.config import flow_base
-
-MEASURED = "not yet measured"
 
 
 def get_config() -> ml_collections.ConfigDict:
