@@ -16,6 +16,7 @@ import contextlib
 import datetime
 import errno
 import json
+import logging
 import os
 import socket
 from pathlib import Path
@@ -24,6 +25,8 @@ try:
     import fcntl
 except ImportError:  # not POSIX: no advisory locks (the lock is then a no-op)
     fcntl = None
+
+log = logging.getLogger(__name__)
 
 LOCK_NAME = "train.lock"
 
@@ -114,6 +117,10 @@ class WorkdirLock:
             os.close(fd)
             if err.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise WorkdirLockedError(self.workdir, read_lock_holder(self.path)) from None
+            if err.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+                log.warning("the filesystem of %s does not support locks (%s); training "
+                            "without the workdir lock", self.workdir, err.strerror)
+                return self
             raise
         holder = {"pid": os.getpid(), "host": socket.gethostname(),
                   "since": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
