@@ -140,13 +140,12 @@ def test_classification_of_errors():
         assert "I/O error" in problem(outer)
 
 
-def test_another_model_without_saved_shapes_is_refused_and_the_run_kept(tmp_path, capsys):
+def test_another_model_without_saved_shapes_is_refused_and_the_run_kept(toy_run, capsys):
     """Items 1 and 4, the issue's repro: strip ``shapes`` from every checkpoint's metadata
     (and its manifest, as in a run of an older genjax), then resume with another latent size
     and --allow-config-change. Refused by orbax's own array metadata; nothing is moved, and
     config.json still holds the config the checkpoints were trained with."""
-    work = tmp_path / "run"
-    assert runs.train(work, 4) == 0
+    work = toy_run
     for meta in (work / "checkpoints").glob("*/meta/metadata"):
         saved = json.loads(meta.read_text())
         del saved["shapes"]
@@ -168,9 +167,9 @@ def test_another_model_without_saved_shapes_is_refused_and_the_run_kept(tmp_path
     assert runs.metric_steps(work) == [2, 4, 6]
 
 
-def test_only_quarantined_checkpoints_refuse_until_restart_from_scratch(tmp_path, capsys):
-    work = tmp_path / "run"
-    assert runs.train(work, 4) == 0
+def test_only_quarantined_checkpoints_refuse_until_restart_from_scratch(toy_run, tmp_path,
+                                                                        capsys):
+    work = toy_run
     for step in (2, 4):
         for path in data_files(work, step):
             open(path, "wb").close()  # truncated array data: both checkpoints damaged

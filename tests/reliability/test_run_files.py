@@ -94,9 +94,8 @@ def test_write_atomic_leaves_the_old_file_when_the_write_fails(tmp_path, monkeyp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json"]  # no temp left
 
 
-def test_a_torn_last_metrics_line_is_dropped_and_the_run_resumes(tmp_path, caplog):
-    work = tmp_path / "run"
-    assert runs.train(work, 4) == 0
+def test_a_torn_last_metrics_line_is_dropped_and_the_run_resumes(toy_run, caplog):
+    work = toy_run
     with open(work / "metrics.jsonl", "a") as f:
         f.write('{"step": 5, "d_loss": 0.7')  # killed mid-append
     assert [r["step"] for r in read_metrics(work / "metrics.jsonl")] == [2, 4]
@@ -105,22 +104,20 @@ def test_a_torn_last_metrics_line_is_dropped_and_the_run_resumes(tmp_path, caplo
     assert "not a complete record" in caplog.text
 
 
-def test_resume_appends_after_the_resumed_step_only(tmp_path):
+def test_resume_appends_after_the_resumed_step_only(toy_run):
     """Records a killed run wrote past its last checkpoint are replaced, not duplicated."""
-    work = tmp_path / "run"
-    assert runs.train(work, 4, "--config.train.log_every=1") == 0
-    with open(work / "metrics.jsonl", "a") as f:  # logged after the last checkpoint
-        f.write(json.dumps({"step": 5, "d_loss": 9.0}) + "\n")
-    assert runs.train(work, 5, "--config.train.log_every=1") == 0
+    work = toy_run
+    with open(work / "metrics.jsonl", "a") as f:  # logged after the last checkpoint (4)
+        f.write(json.dumps({"step": 6, "d_loss": 9.0}) + "\n")
+    assert runs.train(work, 6) == 0
     records = read_metrics(work / "metrics.jsonl")
-    assert [r["step"] for r in records] == [1, 2, 3, 4, 5] and records[-1]["d_loss"] != 9.0
+    assert [r["step"] for r in records] == [2, 4, 6] and records[-1]["d_loss"] != 9.0
 
 
-def test_run_files_are_replaced_not_written_through_symlinks(tmp_path):
+def test_run_files_are_replaced_not_written_through_symlinks(toy_run, tmp_path):
     """config.json and eval.json go through write_atomic: a symlink planted at either is
     replaced by the new file; the file it pointed at is left alone."""
-    work = tmp_path / "run"
-    assert runs.train(work, 2) == 0
+    work = toy_run
     outside = tmp_path / "outside.json"
     outside.write_text((work / "config.json").read_text())
     (work / "config.json").unlink()
@@ -129,10 +126,10 @@ def test_run_files_are_replaced_not_written_through_symlinks(tmp_path):
     precious.write_text("keep me")
     (work / "eval.json").symlink_to(precious)
 
-    assert runs.train(work, 4) == 0
+    assert runs.train(work, 6) == 0
     assert not (work / "config.json").is_symlink()
-    assert json.loads((work / "config.json").read_text())["train"]["steps"] == 4
-    assert json.loads(outside.read_text())["train"]["steps"] == 2
+    assert json.loads((work / "config.json").read_text())["train"]["steps"] == 6
+    assert json.loads(outside.read_text())["train"]["steps"] == 4
     assert main(["eval", str(work), "--metrics", "none"]) == 0
     assert not (work / "eval.json").is_symlink() and precious.read_text() == "keep me"
-    assert json.loads((work / "eval.json").read_text())["step"] == 4
+    assert json.loads((work / "eval.json").read_text())["step"] == 6
