@@ -84,6 +84,10 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
             sample_steps=f.sample_steps,
             guidance=f.guidance,
             clip=images,
+            bits_per_dim=images,
+            likelihood_solver=config.eval.get("likelihood_solver", "rk4"),
+            likelihood_steps=config.eval.get("likelihood_steps", 32),
+            likelihood_probes=config.eval.get("likelihood_probes", 0),
             data_key=context.modality.batch_key,
         )
     except ValueError as e:

@@ -28,6 +28,10 @@ def flow_base() -> ml_collections.ConfigDict:
     })
     config.optim = ml_collections.ConfigDict({
         "lr": 2e-4, "b1": 0.9, "b2": 0.999, "warmup_steps": 1000, "grad_clip": 1.0})
+    # `genjax eval`'s ODE log-likelihood (test_nll for points, test_bpd for images)
+    config.eval.likelihood_solver = "rk4"
+    config.eval.likelihood_steps = 32
+    config.eval.likelihood_probes = 0  # 0: exact divergence (points); K: Hutchinson, K probes
     return config
 
 
