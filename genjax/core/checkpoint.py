@@ -23,7 +23,7 @@ import json
 import logging
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import jax
 import orbax.checkpoint as ocp
@@ -165,8 +165,8 @@ class Checkpointer:
         meta.pop("shapes", None)
         return restored["state"], meta
 
-    def restore_checked(self, template: TrainState, step: int
-                        ) -> tuple[TrainState, dict[str, Any]]:
+    def _restore_checked(self, template: TrainState, step: int
+                         ) -> tuple[TrainState, dict[str, Any]]:
         """Restores one step after checking its checksums and its shapes against ``template``.
 
         Raises:
@@ -174,7 +174,12 @@ class Checkpointer:
           _Corrupt: the step's files are damaged.
         """
         folder = self.directory / str(step)
-        verified = _raise_unless_corrupt_call(folder, False, verify_manifest, folder)
+        try:
+            verified = verify_manifest(folder)
+        except _Corrupt:
+            raise
+        except Exception as err:  # e.g. no permission to read the files
+            _raise_unless_corrupt(err, folder, False, "its files")
         try:
             self.check_compatible(template, step)
         except CheckpointError:
@@ -185,7 +190,6 @@ class Checkpointer:
             return self.restore(template, step)
         except Exception as err:
             _raise_unless_corrupt(err, folder, verified, "its data")
-        raise AssertionError("unreachable")
 
     def restore_latest(
         self, template: TrainState, move_corrupt: bool = True
@@ -206,7 +210,7 @@ class Checkpointer:
         failures = []
         for step in reversed(self.steps()):
             try:
-                return self.restore_checked(template, step)
+                return self._restore_checked(template, step)
             except _Corrupt as err:
                 moved = self._move_aside(step) if move_corrupt else "(left in place)"
                 failures.append(f"step {step}: {err}"[:300])
@@ -376,7 +380,8 @@ def environment_problem(err: BaseException) -> str | None:
     return None
 
 
-def _raise_unless_corrupt(err: BaseException, folder: Path, verified: bool, what: str) -> None:
+def _raise_unless_corrupt(err: BaseException, folder: Path, verified: bool, what: str
+                          ) -> NoReturn:
     """Re-raises ``err`` as CheckpointError unless it shows damaged files (then _Corrupt)."""
     summary = f"{type(err).__name__}: {str(err)[:200]}".replace("\n", " ")
     problem = environment_problem(err)
@@ -399,12 +404,3 @@ def _raise_unless_corrupt(err: BaseException, folder: Path, verified: bool, what
             "damaged file: check the genjax and orbax versions, or report it.") from err
     raise _Corrupt(f"{what} cannot be read ({summary})") from err
 
-
-def _raise_unless_corrupt_call(folder: Path, verified: bool, fn, *args):
-    """``fn(*args)``, with its errors classified as by :func:`_raise_unless_corrupt`."""
-    try:
-        return fn(*args)
-    except _Corrupt:
-        raise
-    except Exception as err:
-        _raise_unless_corrupt(err, folder, verified, "its checksum manifest")
