@@ -15,6 +15,11 @@ drawing the 64-image grid with Heun 25 (50 NFE) takes ~24 s of ``genjax sample``
 ~11 s, mostly start-up and compile). Expected: the loss (per-pixel velocity MSE) falls from
 ~1.9 to ~1.3 in the first 60 steps; a full run has not been trained or scored here yet (no
 domain FID measured), so compare it with ``ddpm_mnist`` by ``genjax eval`` before trusting it.
+``genjax eval`` reports ``test_bpd``: the probability-flow ODE's log-likelihood (RK4, 8 steps,
+Hutchinson's divergence with 1 Rademacher probe per image) of the uniformly dequantized
+digits, ~19 s per batch of 64 here, ~5 min for the 1,000 test digits (8.5 bits/dim after 60
+steps: the untrained flow is worse than 8-bit uniform; more steps or probes:
+``--config.eval.likelihood_steps=16 --config.eval.likelihood_probes=4``).
 """
 
 import ml_collections
@@ -39,4 +44,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.train.checkpoint_every = 500
     config.train.sample_every = 1000
     config.train.num_samples = 64
+    # test_bpd: RK4 with 8 steps (32 network evaluations), Hutchinson with 1 Rademacher probe
+    config.eval.likelihood_steps = 8
+    config.eval.likelihood_probes = 1
     return config
