@@ -92,3 +92,56 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
         )
     except ValueError as e:
         raise ConfigError(f"flow config: {e}") from e
+
+
+def build_reflow(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
+    """Reflow of a trained flow run (``model.flow_dir``): its network, frozen as the teacher."""
+    from genjax.families.flow.objective import HeldParams, Reflow
+    from genjax.families.flow.samplers import SOLVERS
+
+    m, f, r = config.model, config.flow, config.reflow
+    if not m.flow_dir:
+        raise ConfigError("model.flow_dir is empty: name the run folder of a trained flow, e.g. "
+                          "genjax train flow_toy2d --workdir runs/flow, then "
+                          "--config.model.flow_dir=runs/flow")
+    t_config, teacher, t_state = context.load_run(m.flow_dir)
+    if t_config.family not in ("flow", "reflow"):
+        raise ConfigError(f"model.flow_dir={m.flow_dir} holds a {t_config.family!r} run; it "
+                          "must be a flow (or reflow) run")
+    for key in ("name", "image_size"):
+        if t_config.data[key] != config.data[key]:
+            raise ConfigError(
+                f"data.{key}={config.data[key]!r} differs from the teacher run's "
+                f"{t_config.data[key]!r}; reflow keeps the teacher's data: set "
+                f"--config.data.{key}={t_config.data[key]}")
+    for name, value in (("reflow.teacher_solver", r.teacher_solver), ("flow.solver", f.solver)):
+        if value not in SOLVERS:
+            raise ConfigError(f"{name} must be one of {tuple(SOLVERS)}, got {value!r}")
+    try:
+        return Reflow(
+            model=teacher.model,
+            optimizer=_optimizer(config.optim),
+            data_shape=teacher.data_shape,
+            time_sampling=f.time_sampling,
+            logit_mean=f.logit_mean,
+            logit_std=f.logit_std,
+            time_scale=teacher.time_scale,
+            ema_decay=f.ema_decay,
+            num_classes=teacher.num_classes,
+            label_dropout=f.label_dropout,
+            solver=f.solver,
+            sample_steps=f.sample_steps,
+            guidance=f.guidance,
+            clip=teacher.clip,
+            bits_per_dim=teacher.bits_per_dim,
+            likelihood_solver=config.eval.get("likelihood_solver", "rk4"),
+            likelihood_steps=config.eval.get("likelihood_steps", 32),
+            likelihood_probes=config.eval.get("likelihood_probes", 0),
+            teacher=HeldParams(t_state.ema_params),
+            teacher_solver=r.teacher_solver,
+            teacher_steps=r.teacher_steps,
+            init_from_teacher=r.init_from_teacher,
+            data_key=context.modality.batch_key,
+        )
+    except ValueError as e:
+        raise ConfigError(f"reflow config: {e}") from e

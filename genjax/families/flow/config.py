@@ -47,3 +47,30 @@ def smallest_config(runs=None) -> ml_collections.ConfigDict:
     config.optim.warmup_steps = 0
     config.train.update({"batch_size": 16, "num_samples": 16})
     return config
+
+
+def reflow_base() -> ml_collections.ConfigDict:
+    """Reflow defaults: the ``flow`` keys (the student's training and sampling), plus the
+    first run (``model.flow_dir``, whose network the student shares) and its ODE solve."""
+    config = flow_base()
+    config.family = "reflow"
+    config.model = ml_collections.ConfigDict({"flow_dir": ""})
+    config.reflow = ml_collections.ConfigDict({
+        "teacher_solver": "rk4",  # the teacher's ODE solve for each (noise, sample) pair
+        "teacher_steps": 8,
+        "init_from_teacher": True,  # the student starts at the teacher's parameters
+    })
+    return config
+
+
+def smallest_reflow_config(runs) -> ml_collections.ConfigDict:
+    """The registry's contract test config: reflow of ``runs["flow"]`` (the smallest flow run),
+    a 2-step Euler teacher."""
+    config = reflow_base()
+    config.data.name = "toy2d_ring"
+    config.model.flow_dir = str(runs["flow"])
+    config.reflow.update({"teacher_solver": "euler", "teacher_steps": 2})
+    config.flow.update({"solver": "euler", "sample_steps": 2, "ema_decay": 0.9})
+    config.optim.warmup_steps = 0
+    config.train.update({"batch_size": 16, "num_samples": 16})
+    return config

@@ -215,6 +215,12 @@ class FlowMatching:
         x0 = batch_random(lambda k, s: jax.random.normal(k, s, jnp.float32), k_noise, x1.shape)
         return t, x0
 
+    def _coupling(self, state: TrainState, x: Array, label: Array | None,
+                  key: Array) -> tuple[Array, Array, Array]:
+        """``(t, x0, x1)`` of a training pair: independent noise and the batch's data."""
+        t, x0 = self._draw(key, x)
+        return t, x0, x
+
     # -- Objective protocol --------------------------------------------------------------
     def init(self, key: Array, batch) -> TrainState:
         """Parameters, optimizer state and the EMA copy, shaped from an example batch."""
@@ -231,11 +237,11 @@ class FlowMatching:
         Returns:
           ``(state, {"loss": ...})``.
         """
-        x1 = jnp.asarray(batch[self.data_key], jnp.float32)
-        n = x1.shape[0]
+        x = jnp.asarray(batch[self.data_key], jnp.float32)
+        n = x.shape[0]
         k_path, k_drop, k_label = jax.random.split(key, 3)
-        t, x0 = self._draw(k_path, x1)
         label = self._labels(batch, n)
+        t, x0, x1 = self._coupling(state, x, label, k_path)
         if label is not None and self.label_dropout > 0:
             drop = batch_random(lambda k, s: jax.random.bernoulli(k, self.label_dropout, s),
                                 k_label, (n,))
@@ -258,9 +264,9 @@ class FlowMatching:
     def eval_metrics(self, state: TrainState, batch, key: Array):
         """The flow-matching loss of the EMA parameters on a held-out batch (no label dropout;
         the times and noise come from ``key``)."""
-        x1 = jnp.asarray(batch[self.data_key], jnp.float32)
-        label = self._labels(batch, x1.shape[0])
-        t, x0 = self._draw(key, x1)
+        x = jnp.asarray(batch[self.data_key], jnp.float32)
+        label = self._labels(batch, x.shape[0])
+        t, x0, x1 = self._coupling(state, x, label, key)
 
         def v(xt, ts):
             return self._apply(state.ema_params, xt, ts, label, train=False)
@@ -346,3 +352,67 @@ def dequantize(key: Array, x: Array) -> Array:
     """
     u = batch_random(lambda k, s: jax.random.uniform(k, s, jnp.float32), key, x.shape)
     return x + u / 127.5
+
+
+class HeldParams:
+    """A pytree of arrays held by reference (equal and hashed by identity), so a frozen
+    objective can carry a trained run's parameters (``jax.jit`` caches on its fields)."""
+
+    def __init__(self, tree):
+        self.tree = tree
+
+
+@dataclasses.dataclass(frozen=True)
+class Reflow(FlowMatching):
+    """Reflow (Liu et al., 2023): a flow trained on a trained flow's own (noise, sample) pairs.
+
+    Each step draws noise ``x0`` per example, integrates the frozen *teacher* (the first
+    run's EMA parameters, same network) from ``x0`` at t=0 to ``x1`` at t=1 with
+    ``teacher_solver`` / ``teacher_steps`` (guidance 1, conditioned on the batch's labels),
+    and regresses the straight-line velocity ``x1 - x0`` on that deterministic coupling: the
+    pairs are drawn online, so nothing is stored and the step stays a pure function of
+    ``(state, batch, key)``. The batch supplies only its size and labels. The straighter paths
+    need fewer sampling steps (``--steps 1`` Euler is the one-step limit). A reflow run can be
+    the teacher of another (k-rectified flow).
+
+    The teacher's parameters are copied into ``state.model_state["teacher"]`` (checkpointed
+    with the run); the student starts from them when ``init_from_teacher``.
+
+    Attributes (beyond :class:`FlowMatching`'s):
+      teacher: :class:`HeldParams` of the teacher's parameters.
+      teacher_solver: the teacher's ODE solver.
+      teacher_steps: its steps per pair.
+      init_from_teacher: start the student at the teacher's parameters (else a fresh init).
+    """
+
+    teacher: HeldParams | None = None
+    teacher_solver: str = "rk4"
+    teacher_steps: int = 8
+    init_from_teacher: bool = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.teacher is None:
+            raise ValueError("Reflow needs the teacher's parameters (a trained flow run)")
+        check_solver(self.teacher_solver, self.teacher_steps)
+
+    def init(self, key: Array, batch) -> TrainState:
+        """The student (the teacher's parameters, or a fresh init) and the frozen teacher."""
+        state = super().init(key, batch)
+        teacher = jax.tree.map(jnp.asarray, self.teacher.tree)
+        if jax.tree.structure(teacher) != jax.tree.structure(state.params):
+            raise ValueError("the teacher's parameters do not fit this network (a run of "
+                             "another architecture?)")
+        params = jax.tree.map(jnp.copy, teacher) if self.init_from_teacher else state.params
+        return TrainState.create(params, self.optimizer.init(params),
+                                 {"teacher": jax.tree.map(jnp.copy, teacher)},
+                                 ema_params=params)
+
+    def _coupling(self, state: TrainState, x: Array, label: Array | None,
+                  key: Array) -> tuple[Array, Array, Array]:
+        """``(t, x0, x1)``: noise and the teacher's ODE solution from it (no gradient)."""
+        t, x0 = self._draw(key, x)
+        teacher = self.velocity(state.model_state["teacher"], label, 1.0)
+        x1 = jax.lax.stop_gradient(integrate(teacher, x0, self.teacher_steps,
+                                             self.teacher_solver))
+        return t, x0, x1
