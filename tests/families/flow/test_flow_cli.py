@@ -111,3 +111,41 @@ def test_flow_configs_build_the_documented_models():
     toy = build_objective(load_config("flow_toy2d"), dataset_spec("toy2d_grid"))
     assert toy.data_shape == (2,) and not toy.clip and toy.data_key == "point"
     assert toy.model.features == 128 and toy.model.input_features == 64
+
+
+REFLOW = ["--config.reflow.teacher_steps=2", "--config.reflow.teacher_solver=heun",
+          "--config.train.batch_size=32", "--config.train.log_every=1",
+          "--config.train.checkpoint_every=1", "--config.train.sample_every=0",
+          "--config.train.num_samples=0"]
+
+
+def test_reflow_of_a_cli_run_trains_resumes_and_samples_in_one_step(toy_runs, tmp_path):
+    teacher = toy_runs / "a"
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    base = ["train", "reflow_toy2d", f"--config.model.flow_dir={teacher}", *REFLOW]
+    assert main([*base, "--workdir", str(straight), "--config.train.steps=2"]) == 0
+    assert main([*base, "--workdir", str(resumed), "--config.train.steps=1"]) == 0
+    assert main([*base, "--workdir", str(resumed), "--config.train.steps=2"]) == 0
+    _, experiment, a = load_run(straight)
+    _, _, b = load_run(resumed)
+    assert int(a.step) == 2 and tree_equal(a, b)
+    _, _, t = load_run(teacher)
+    assert tree_equal(a.model_state["teacher"], t.ema_params)
+    assert experiment.objective.model == load_run(teacher)[1].objective.model
+    out = tmp_path / "one.npz"
+    assert main(["sample", str(straight), "--solver", "euler", "--steps", "1", "--num", "6",
+                 "--out", str(out)]) == 0
+    assert np.load(out)["points"].shape == (6, 2)
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ([], "model.flow_dir is empty"),
+    (["--config.data.name=toy2d_ring"], "differs from the teacher run's"),
+])
+def test_reflow_config_errors_are_one_line(toy_runs, tmp_path, capsys, extra, expected):
+    argv = ["train", "reflow_toy2d", "--workdir", str(tmp_path / "r"), *REFLOW, *extra]
+    if extra:
+        argv.append(f"--config.model.flow_dir={toy_runs / 'a'}")
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("genjax: error:") and expected in err, err
