@@ -59,7 +59,7 @@ def flow_matching_loss(velocity: Callable[[Array, Array], Array], x1: Array, x0:
 
 def sample_times(key: Array, n: int, sampling: str = "uniform", mean: float = 0.0,
                  std: float = 1.0) -> Array:
-    """Training times ``(n,)`` in (0, 1), per example (``batch_random``: pmap draws as one device).
+    """Training times ``(n,)`` in [0, 1), per example (``batch_random``: pmap draws as one device).
 
     ``"uniform"``: ``t ~ U[0, 1)``. ``"logit_normal"``: ``t = sigmoid(mean + std z)``,
     ``z ~ N(0, 1)`` (Esser et al., 2024: more weight on the middle of the path).
@@ -115,9 +115,10 @@ class FlowMatching:
       data_key: the batch field holding the data (``"image"`` or ``"point"``).
       label_key: the batch field holding class labels.
 
-    ``test_metrics`` (``genjax eval``) adds the exact log-likelihood of the probability-flow
-    ODE (:func:`genjax.families.flow.samplers.log_likelihood`): ``nll`` in nats per example for
-    points, ``bpd`` (bits/dim of the 8-bit data under uniform dequantization) for images.
+    ``test_metrics`` (``genjax eval``) adds the log-likelihood of the probability-flow ODE
+    (:func:`genjax.families.flow.samplers.log_likelihood`; exact up to the solver's error with
+    ``likelihood_probes=0``, else Hutchinson's unbiased estimate): ``nll`` in nats per example
+    for points, ``bpd`` (bits/dim of the 8-bit data under uniform dequantization) for images.
 
     Under ``jax.pmap`` the step averages gradients over the devices and draws times, noise
     and label dropout as one device would (``genjax.core.collectives.batch_random``).
