@@ -199,7 +199,7 @@ def _train_locked(args: argparse.Namespace, config, workdir: Path, process: int,
     from genjax import config as gconfig
     from genjax.app.experiment import archive_run, build
     from genjax.core.checkpoint import NoUsableCheckpointError
-    from genjax.core.files import write_atomic
+    from genjax.core.files import remove_stale_temps, write_atomic
     from genjax.core.loop import stop_on_signals, train
 
     main_process = process == 0
@@ -227,6 +227,7 @@ def _train_locked(args: argparse.Namespace, config, workdir: Path, process: int,
         resume them never replaces the one they were trained with."""
         if not main_process:
             return
+        remove_stale_temps(saved_path)  # of a run killed while writing it (the lock is ours)
         if saved_path.exists() and (conflicts or _saved_family(saved_path) != config.family):
             # a changed config, or one migrated from a former family name: keep the original
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -64,6 +64,17 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     return path
 
 
+def remove_stale_temps(path: str | Path) -> None:
+    """Deletes the temporary files that writes of ``path`` killed half-way left behind.
+
+    Call it only where no other process writes ``path`` (e.g. holding the workdir lock).
+    """
+    path = Path(path)
+    for stale in path.parent.glob(f".{path.name}.tmp-*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
 def fsync_dir(folder: str | Path) -> None:
     """Makes renames inside ``folder`` durable (a no-op where folders cannot be opened)."""
     try:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from genjax.core.files import write_atomic
+from genjax.core.files import remove_stale_temps, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,7 @@ def truncate_metrics(path: str | Path, step: int) -> None:
     removed (one trainer at a time writes a run's metrics).
     """
     path = Path(path)
-    for stale in path.parent.glob(f".{path.name}.tmp-*"):
-        stale.unlink(missing_ok=True)
+    remove_stale_temps(path)
     if not path.exists():
         return
     text = path.read_text(errors="replace")

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from genjax.cli import main
-from genjax.core.files import write_atomic
+from genjax.core.files import remove_stale_temps, write_atomic
 from genjax.core.reporting import read_metrics, truncate_metrics
 from tests.reliability import runs
 
@@ -21,7 +21,7 @@ from tests.reliability import runs
 CHILD = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from genjax.core.files import write_atomic
+    from genjax.core.files import remove_stale_temps, write_atomic
     from genjax.core.reporting import truncate_metrics
     mode, path, full, half = sys.argv[1], Path(sys.argv[2]), sys.argv[3], sys.argv[4]
     full, half = Path(full).read_text(), Path(half).read_text()
@@ -79,6 +79,8 @@ def test_kill_during_config_writes_leaves_a_valid_file(tmp_path):
         json.loads(text)
 
     kill_repeatedly(tmp_path, "config", a, b, check)
+    remove_stale_temps(tmp_path / "config.json")  # what genjax train does, holding the lock
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "full", "half"]
 
 
 def test_write_atomic_leaves_the_old_file_when_the_write_fails(tmp_path, monkeypatch):
