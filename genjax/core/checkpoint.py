@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 MANIFEST = "genjax_sha256.json"  # in each step folder, beside orbax's items
 QUARANTINE = "corrupt_checkpoints"  # beside the checkpoint folder
 _ITEMS = ("state", "meta")
+_COMMIT_FILE = "commit_success.txt"  # orbax writes it into a step folder once it is complete
 
 
 class CheckpointError(RuntimeError):
@@ -116,10 +117,23 @@ class Checkpointer:
         )
         self._unsealed.append(step)
 
+    def seal_finished(self) -> None:
+        """Writes the manifests of the background saves that have completed, without
+        waiting (the loop calls it at every boundary, so a kill soon after a save still
+        leaves that checkpoint verifiable)."""
+        done = [s for s in self._unsealed
+                if (self.directory / str(s) / _COMMIT_FILE).exists()]
+        if done:
+            self._unsealed = [s for s in self._unsealed if s not in done]
+            self._write_manifests(done)
+
     def _seal(self) -> None:
-        """Writes the manifests of finished saves (main process only)."""
+        """Writes the manifests of all saves (call once orbax has finished them)."""
         steps, self._unsealed = self._unsealed, []
-        if jax.process_index() != 0:
+        self._write_manifests(steps)
+
+    def _write_manifests(self, steps: list[int]) -> None:
+        if jax.process_index() != 0:  # one writer; the files of every process are in place
             return
         for step in steps:
             folder = self.directory / str(step)
@@ -127,6 +141,8 @@ class Checkpointer:
                 continue
             try:
                 write_manifest(folder)
+            except FileNotFoundError:  # rotated out by max_to_keep while being read
+                continue
             except OSError as err:  # the checkpoint stays usable, only unverified
                 log.warning("could not write the checksum manifest of %s (%s); it will load "
                             "unverified", folder, err)
@@ -341,8 +357,9 @@ def verify_manifest(folder: str | Path) -> bool:
 # -- telling corruption from everything else ----------------------------------------------
 
 # Python exceptions that reading a damaged file raises (tensorstore and JSON errors are
-# ValueErrors); anything else -- a TypeError, a RuntimeError -- is a bug or a version
-# mismatch, not damage, and is never quarantined.
+# ValueErrors), anywhere in the chain (orbax re-raises some as a bare Exception); anything
+# else -- a TypeError, a RuntimeError -- is a bug or a version mismatch, not damage, and is
+# never quarantined.
 _DAMAGE = (ValueError, KeyError, EOFError, FileNotFoundError, NotADirectoryError,
            IsADirectoryError, StopIteration)
 # Error texts of the environment, not of the files (tensorstore status codes, OS messages).
@@ -398,7 +415,7 @@ def _raise_unless_corrupt(err: BaseException, folder: Path, verified: bool, what
             f"{folder} is intact (its sha256 manifest matches) but could not be restored "
             f"({summary}); nothing was moved. Resume with the genjax and orbax versions that "
             "wrote it.") from err
-    if not isinstance(err, _DAMAGE):
+    if not any(isinstance(e, _DAMAGE) for e in _chain(err)):  # orbax wraps some errors
         raise CheckpointError(
             f"{folder} could not be restored ({summary}); nothing was moved. This is not a "
             "damaged file: check the genjax and orbax versions, or report it.") from err

@@ -444,6 +444,7 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
                         workdir / "samples" / f"recon_step_{step:07d}")
             if step % settings.checkpoint_every == 0 or step == settings.steps:
                 save(state)
+            checkpointer.seal_finished()  # checksums of the saves finished in the background
             if step < settings.steps and stop_requested(at_boundary=True):
                 stop_here(step, start)
     except KeyboardInterrupt:

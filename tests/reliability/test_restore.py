@@ -125,6 +125,37 @@ def test_an_intact_checkpoint_that_does_not_restore_is_not_quarantined(run, monk
     assert runs.saved_steps(run) == [2, 4] and not (run / "corrupt_checkpoints").exists()
 
 
+def test_manifests_are_written_as_background_saves_finish(tmp_path):
+    """Without waiting: a run killed soon after a save still leaves it verifiable."""
+    import time
+
+    state = init_state(tiny_gan(), batches(), 0)
+    ckpt = Checkpointer(tmp_path / "checkpoints", async_save=True)
+    try:
+        ckpt.save(state, {"seed": 0, "data_position": 0})
+        manifest = tmp_path / "checkpoints" / "0" / MANIFEST
+        deadline = time.monotonic() + 60
+        while not manifest.exists() and time.monotonic() < deadline:
+            ckpt.seal_finished()  # what the loop calls at every boundary
+            time.sleep(0.05)
+        assert manifest.exists()
+        assert ckpt_module.verify_manifest(manifest.parent) is True
+    finally:
+        ckpt.close()
+
+
+def test_a_wrapped_read_error_counts_as_damage(tmp_path):
+    """orbax re-raises some tensorstore read errors as a bare Exception."""
+    try:
+        try:
+            raise ValueError("DATA_LOSS: Error reading chunk")
+        except ValueError as inner:
+            raise Exception("Encountered error while reading array index") from inner
+    except Exception as err:
+        with pytest.raises(ckpt_module._Corrupt):
+            ckpt_module._raise_unless_corrupt(err, tmp_path, False, "its data")
+
+
 def test_classification_of_errors():
     problem = ckpt_module.environment_problem
     assert problem(MemoryError()) == "out of memory"
