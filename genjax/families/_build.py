@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import ml_collections
 import optax
 
+from genjax.config import ConfigError
 from genjax.data.tfds import DatasetSpec
 
 
@@ -16,3 +19,84 @@ def adam(optim: ml_collections.ConfigDict) -> optax.GradientTransformation:
 def image_size(config: ml_collections.ConfigDict, spec: DatasetSpec) -> int:
     """``data.image_size`` (images padded to it), else the dataset's own height."""
     return config.data.image_size or spec.shape[0]
+
+
+def warmup_adam(optim: ml_collections.ConfigDict) -> optax.GradientTransformation:
+    """Adam with a linear learning-rate warmup (``optim.warmup_steps``, 0: none) and
+    gradient-norm clipping (``optim.grad_clip``, 0: off), as DDPM trains."""
+    lr = optim.lr
+    if optim.warmup_steps:
+        lr = optax.linear_schedule(0.0, optim.lr, optim.warmup_steps)
+    adam = optax.adam(lr, b1=optim.b1, b2=optim.b2)
+    return optax.chain(optax.clip_by_global_norm(optim.grad_clip), adam) if optim.grad_clip \
+        else adam
+
+
+class Denoiser(NamedTuple):
+    """The network of a diffusion-style family and what it models.
+
+    Attributes:
+      model: a UNet (images) or an MLP denoiser (points), both ``(x, t, labels) -> x``-shaped.
+      data_shape: the per-example shape it generates.
+      num_classes: classes it is conditioned on (None: unconditional).
+      images: whether the data are images (bounded to [-1, 1]).
+    """
+
+    model: Any
+    data_shape: tuple[int, ...]
+    num_classes: int | None
+    images: bool
+
+
+def denoiser(config: ml_collections.ConfigDict, spec: DatasetSpec, context, family: str,
+             examples: tuple[str, str]) -> Denoiser:
+    """The shared UNet (images) or MLP denoiser (points) of ``config.model``.
+
+    Args:
+      config: the family's config (``model.class_conditional``, ``model.dtype`` and the
+        network's keys).
+      spec: the dataset.
+      context: the family build's context (its modality decides the network).
+      family: the family's name, for messages.
+      examples: the named configs to point at for (images, points).
+
+    Raises:
+      ConfigError: a missing key, an unknown dtype, or conditioning without labels.
+    """
+    import jax.numpy as jnp
+
+    from genjax.modalities.image import ImageModality
+    from genjax.nn.mlp_denoiser import MLPDenoiser
+    from genjax.nn.unet import UNet
+
+    m = config.model
+    num_classes = None
+    if m.class_conditional:
+        if not spec.num_classes:
+            raise ConfigError(f"model.class_conditional needs a labelled dataset; "
+                              f"{spec.name!r} has no class labels")
+        num_classes = spec.num_classes
+    dtypes = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+    if m.dtype not in dtypes:
+        raise ConfigError(f"model.dtype must be one of {sorted(dtypes)}, got {m.dtype!r}")
+    images = isinstance(context.modality, ImageModality)
+
+    def require(what: str, keys: tuple[str, ...], example: str) -> None:
+        missing = [k for k in keys if k not in m]
+        if missing:
+            raise ConfigError(f"family {family!r} on {what} needs "
+                              f"model.{', model.'.join(missing)} (see the {example!r} config)")
+
+    if images:
+        require("images", ("ch", "ch_mult", "num_res_blocks", "attn_resolutions", "dropout",
+                           "norm_groups"), examples[0])
+        size = image_size(config, spec)
+        model = UNet(ch=m.ch, ch_mult=tuple(m.ch_mult), num_res_blocks=m.num_res_blocks,
+                     attn_resolutions=tuple(m.attn_resolutions), dropout=m.dropout,
+                     num_classes=num_classes, norm_groups=m.norm_groups, dtype=dtypes[m.dtype])
+        return Denoiser(model, (size, size, spec.shape[-1]), num_classes, True)
+    require("points", ("features", "num_layers"), examples[1])
+    model = MLPDenoiser(features=m.features, num_layers=m.num_layers,
+                        input_features=m.get("input_features", 0), num_classes=num_classes,
+                        dtype=dtypes[m.dtype])
+    return Denoiser(model, tuple(spec.shape), num_classes, False)

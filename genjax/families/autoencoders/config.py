@@ -38,3 +38,22 @@ def smallest_config(family: str, **model) -> ml_collections.ConfigDict:
     config.data.name = "digits"
     config.train.update({"batch_size": 16, "num_samples": 4, "eval_every": 0})
     return config
+
+
+def smallest_vae(runs=None) -> ml_collections.ConfigDict:
+    """The ``vae`` family's smallest config (a cheap IWAE bound: k = 8)."""
+    config = smallest_config("vae", likelihood="bernoulli", beta=1.0, gaussian_scale=0.1)
+    config.eval.iwae_k, config.eval.iwae_chunk = 8, 256
+    return config
+
+
+def smallest_dae(runs=None) -> ml_collections.ConfigDict:
+    """The ``dae`` family's smallest config (3-step sampling chains)."""
+    return smallest_config("dae", loss="bce", noise_std=0.5, mask_prob=0.25, sample_steps=3)
+
+
+def smallest_aae(runs=None) -> ml_collections.ConfigDict:
+    """The ``aae`` family's smallest config (one narrow latent discriminator layer)."""
+    config = smallest_config("aae", d_features=(16,), loss="bce")
+    config.adv_optim = ml_collections.ConfigDict({"lr": 2e-4, "b1": 0.5, "b2": 0.999})
+    return config

@@ -3,88 +3,41 @@
 from __future__ import annotations
 
 import ml_collections
-import optax
 
 from genjax.config import ConfigError
 from genjax.data.tfds import DatasetSpec
-from genjax.families._build import image_size
-from genjax.modalities.image import ImageModality
-
-
-def _optimizer(optim: ml_collections.ConfigDict) -> optax.GradientTransformation:
-    """Adam with a linear learning-rate warmup and gradient-norm clipping (0: off)."""
-    lr = optim.lr
-    if optim.warmup_steps:
-        lr = optax.linear_schedule(0.0, optim.lr, optim.warmup_steps)
-    adam = optax.adam(lr, b1=optim.b1, b2=optim.b2)
-    return optax.chain(optax.clip_by_global_norm(optim.grad_clip), adam) if optim.grad_clip \
-        else adam
-
-
-def _require_keys(what: str, section: ml_collections.ConfigDict, keys: tuple[str, ...],
-                  example: str) -> None:
-    missing = [k for k in keys if k not in section]
-    if missing:
-        raise ConfigError(f"family 'flow' on {what} needs model.{', model.'.join(missing)} "
-                          f"(see the {example!r} config)")
+from genjax.families._build import denoiser, warmup_adam
 
 
 def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     """A flow-matching model: a UNet velocity network on images, an MLP on points."""
-    import jax.numpy as jnp
-
     from genjax.families.flow.objective import TIME_SAMPLINGS, FlowMatching
     from genjax.families.flow.samplers import SOLVERS
-    from genjax.nn.mlp_denoiser import MLPDenoiser
-    from genjax.nn.unet import UNet
 
-    m, f = config.model, config.flow
-    num_classes = None
-    if m.class_conditional:
-        if not spec.num_classes:
-            raise ConfigError(f"model.class_conditional needs a labelled dataset; "
-                              f"{spec.name!r} has no class labels")
-        num_classes = spec.num_classes
-    dtypes = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
-    if m.dtype not in dtypes:
-        raise ConfigError(f"model.dtype must be one of {sorted(dtypes)}, got {m.dtype!r}")
+    f = config.flow
+    net = denoiser(config, spec, context, "flow", ("flow_mnist", "flow_toy2d"))
     if f.time_sampling not in TIME_SAMPLINGS:
         raise ConfigError(f"flow.time_sampling must be one of {TIME_SAMPLINGS}, got "
                           f"{f.time_sampling!r}")
     if f.solver not in SOLVERS:
         raise ConfigError(f"flow.solver must be one of {tuple(SOLVERS)}, got {f.solver!r}")
-    images = isinstance(context.modality, ImageModality)
-    if images:
-        needed = ("ch", "ch_mult", "num_res_blocks", "attn_resolutions", "dropout", "norm_groups")
-        _require_keys("images", m, needed, "flow_mnist")
-        size = image_size(config, spec)
-        model = UNet(ch=m.ch, ch_mult=tuple(m.ch_mult), num_res_blocks=m.num_res_blocks,
-                     attn_resolutions=tuple(m.attn_resolutions), dropout=m.dropout,
-                     num_classes=num_classes, norm_groups=m.norm_groups, dtype=dtypes[m.dtype])
-        shape = (size, size, spec.shape[-1])
-    else:
-        _require_keys("points", m, ("features", "num_layers"), "flow_toy2d")
-        model = MLPDenoiser(features=m.features, num_layers=m.num_layers,
-                            input_features=m.get("input_features", 0),
-                            num_classes=num_classes, dtype=dtypes[m.dtype])
-        shape = tuple(spec.shape)
     try:
         return FlowMatching(
-            model=model,
-            optimizer=_optimizer(config.optim),
-            data_shape=shape,
+            model=net.model,
+            optimizer=warmup_adam(config.optim),
+            data_shape=net.data_shape,
             time_sampling=f.time_sampling,
             logit_mean=f.logit_mean,
             logit_std=f.logit_std,
             time_scale=f.time_scale,
             ema_decay=f.ema_decay,
-            num_classes=num_classes,
+            num_classes=net.num_classes,
             label_dropout=f.label_dropout,
             solver=f.solver,
             sample_steps=f.sample_steps,
             guidance=f.guidance,
-            clip=images,
-            bits_per_dim=images,
+            clip=net.images,
+            bits_per_dim=net.images,
             likelihood_solver=config.eval.get("likelihood_solver", "rk4"),
             likelihood_steps=config.eval.get("likelihood_steps", 32),
             likelihood_probes=config.eval.get("likelihood_probes", 0),
@@ -120,7 +73,7 @@ def build_reflow(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     try:
         return Reflow(
             model=teacher.model,
-            optimizer=_optimizer(config.optim),
+            optimizer=warmup_adam(config.optim),
             data_shape=teacher.data_shape,
             time_sampling=f.time_sampling,
             logit_mean=f.logit_mean,
