@@ -181,8 +181,10 @@ def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
     config = gconfig.load_config(args.config)
     gconfig.apply_overrides(config, overrides)
     config = upgrade(config)  # a config of a former family name, in its family's schema
+    gconfig.check_seed(config.seed)
+    workdir = _workdir_arg(args.workdir)
     process, processes = join_hosts(config)  # before anything touches the devices
-    workdir = Path(args.workdir)
+    created = not workdir.exists()
     _check_writable(workdir)
     # one trainer per workdir; the other hosts of a multi-host run share the main one's
     lock = WorkdirLock(workdir) if process == 0 else contextlib.nullcontext()
@@ -191,6 +193,30 @@ def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
             _train_locked(args, config, workdir, process, processes)
     except WorkdirLockedError as err:
         raise WorkdirError(str(err)) from err
+    except BaseException:
+        if created:
+            _remove_if_unused(workdir)
+        raise
+
+
+def _workdir_arg(text: str) -> Path:
+    """A ``--workdir`` / ``WORKDIR`` argument; an empty one (an unset shell variable) would
+    mean the current directory, so it is refused."""
+    if not text.strip():
+        raise WorkdirError("the workdir is empty (an unset shell variable?); name a run "
+                           "folder, e.g. --workdir runs/mine")
+    return Path(text)
+
+
+def _remove_if_unused(workdir: Path) -> None:
+    """Removes a workdir this command created when a refusal left nothing in it but the
+    lock file (never a folder that holds anything else)."""
+    try:
+        if {p.name for p in workdir.iterdir()} <= {"train.lock"}:
+            (workdir / "train.lock").unlink(missing_ok=True)
+            workdir.rmdir()
+    except OSError:
+        pass
 
 
 def _train_locked(args: argparse.Namespace, config, workdir: Path, process: int,
@@ -330,6 +356,38 @@ def _sample_options(args: argparse.Namespace, objective, family: str) -> dict:
     return given
 
 
+def _check_finite_options(args: argparse.Namespace) -> None:
+    """A NaN or infinite float sampler option (``--guidance nan``) would write garbage."""
+    import math
+
+    for key, value in vars(args).items():
+        if key.startswith("option_") and isinstance(value, float) and not math.isfinite(value):
+            raise WorkdirError(f"--{key[len('option_'):]} must be a finite number, got {value}")
+
+
+def _check_seed_arg(seed: int) -> None:
+    from genjax.config import ConfigError, check_seed
+
+    try:
+        check_seed(seed, "--seed")
+    except ConfigError as err:
+        raise WorkdirError(str(err)) from err
+
+
+def _check_out_folder(out: Path) -> None:
+    """The folder of ``--out`` exists or can be made, and takes files (checked before any
+    sampling, so a read-only folder costs nothing)."""
+    folder = out.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".genjax-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise WorkdirError(f"cannot write {out} ({err.strerror or err}); choose another --out "
+                           "in a writable folder") from err
+
+
 def cmd_sample(args: argparse.Namespace) -> None:
     import jax
 
@@ -337,13 +395,17 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
     if args.num < 1:
         raise WorkdirError(f"--num must be >= 1, got {args.num}")
+    _check_seed_arg(args.seed)
+    _check_finite_options(args)
+    workdir = _workdir_arg(args.workdir)
     out = Path(args.out)
-    config, experiment, state = load_run(Path(args.workdir))
+    config, experiment, state = load_run(workdir)
     modality, abilities = experiment.modality, experiment.objective.capabilities
     try:
         modality.check_output(out)
     except ValueError as err:
         raise WorkdirError(str(err)) from err
+    _check_out_folder(out)
     if not abilities.sample:
         raise WorkdirError(abilities.cannot_sample)
     options = _sample_options(args, experiment.objective, config.family)
@@ -352,19 +414,28 @@ def cmd_sample(args: argparse.Namespace) -> None:
                                args.num, options=options)
     except ValueError as err:  # an option value the model cannot take; the message says why
         raise WorkdirError(str(err)) from err
-    modality.save(samples, out)
+    try:
+        modality.save(samples, out)
+    except OSError as err:  # disk full, a folder made read-only meanwhile
+        raise WorkdirError(f"cannot write {out} ({err.strerror or err}); free space or "
+                           "choose another --out") from err
     print(f"genjax: wrote {args.num} samples to {out}")
 
 
 def cmd_eval(args: argparse.Namespace, overrides: list[str]) -> None:
-    from genjax.app.evaluate import evaluate_run
+    from genjax.app.evaluate import evaluate_run, json_safe
 
+    _check_seed_arg(args.seed)
+    workdir = _workdir_arg(args.workdir)
     if args.num_samples is not None:
         overrides = [*overrides, f"eval.num_samples={args.num_samples}"]
     if args.metrics is not None:
         overrides = [*overrides, f"eval.metrics={args.metrics}"]
-    results = evaluate_run(Path(args.workdir), overrides, seed=args.seed, out=args.out)
-    print(json.dumps(results, sort_keys=True))
+    out = Path(args.out) if args.out else workdir / "eval.json"
+    if workdir.is_dir():  # a missing run folder gets its own message from evaluate_run
+        _check_out_folder(out)  # before the evaluation, not after its results are computed
+    results = evaluate_run(workdir, overrides, seed=args.seed, out=out)
+    print(json.dumps(json_safe(results), sort_keys=True, allow_nan=False))
 
 
 def cmd_fid(args: argparse.Namespace) -> None:

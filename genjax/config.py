@@ -254,3 +254,75 @@ def config_conflicts(saved: ml_collections.ConfigDict, new: ml_collections.Confi
         if a.get(key, "<absent>") != b.get(key, "<absent>"):
             lines.append(f"{key}: {a.get(key, '<absent>')!r} -> {b.get(key, '<absent>')!r}")
     return lines
+
+
+SEED_RANGE = (0, 2**32 - 1)  # jax.random.PRNGKey keeps 32 bits: a larger seed aliases mod 2**32
+
+
+def check_seed(seed: Any, name: str = "--config.seed") -> int:
+    """``seed`` if it is an int in ``SEED_RANGE``.
+
+    Raises:
+      ConfigError: a seed outside 0..2**32-1 (it would alias another seed) or not an int.
+    """
+    low, high = SEED_RANGE
+    if isinstance(seed, bool) or not isinstance(seed, int) or not low <= seed <= high:
+        raise ConfigError(f"{name}={seed!r}: seeds must be integers in {low}..{high} "
+                          "(larger ones alias seed mod 2**32)")
+    return seed
+
+
+# Model keys that count something (units, channels, layers): 0 or less builds no model.
+_SIZE_SUFFIXES = ("_dim", "features", "hidden", "width", "depth", "heads", "channels",
+                  "codebook_size", "num_embeddings")
+
+
+def check_model_sizes(config: ml_collections.ConfigDict) -> None:
+    """Refuses non-positive sizes in ``config.model`` (``latent_dim=0``, a 0 in a feature
+    tuple) with the key to fix.
+
+    Raises:
+      ConfigError: naming the key and its value.
+    """
+    model = config.get("model", None)
+    if model is None:
+        return
+    for key, value in flatten(model, "model.").items():
+        if not key.rsplit(".", 1)[-1].endswith(_SIZE_SUFFIXES):
+            continue
+        values = value if isinstance(value, tuple | list) else (value,)
+        if any(isinstance(v, int) and not isinstance(v, bool) and v < 1 for v in values):
+            raise ConfigError(f"--config.{key}={value!r}: sizes must be >= 1")
+
+
+def check_saved_types(saved: Any) -> None:
+    """A loaded ``config.json``'s shared keys have the types of ``base_config()``.
+
+    Raises:
+      ConfigError: not a JSON object, or a key whose value has the wrong type (named).
+    """
+    if not isinstance(saved, dict):
+        raise ConfigError(f"it holds a JSON {type(saved).__name__}, not an object of config "
+                          "keys")
+    if not isinstance(saved.get("family"), str):
+        raise ConfigError(f"'family' must be a family name, got {saved.get('family')!r}")
+    values = flatten(_tuples(saved))
+    for key, default in flatten(base_config()).items():
+        head = key.split(".")[0]
+        if head in saved and not isinstance(saved[head], dict) and "." in key:
+            raise ConfigError(f"{head!r} must be an object of keys, got {saved[head]!r}")
+        if key not in values or default is None or values[key] is None:
+            continue
+        value = values[key]
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        elif isinstance(default, tuple | list):
+            ok = isinstance(value, tuple | list)
+        else:
+            ok = isinstance(value, type(default))
+        if not ok:
+            raise ConfigError(f"{key!r} must be a {type(default).__name__}, got {value!r}")

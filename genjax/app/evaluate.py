@@ -17,6 +17,7 @@ Samples are drawn and judged ``eval.batch_size`` at a time.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -140,8 +141,23 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
     path = Path(out) if out else workdir / "eval.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(results, indent=1, sort_keys=True) + "\n")
+    write_atomic(path, json.dumps(json_safe(results), indent=1, sort_keys=True,
+                                  allow_nan=False) + "\n")
     return results
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None (JSON ``null``): JSON has
+    no NaN, and a file with ``NaN`` in it is not valid JSON for other readers."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def _domain_network(config, test_source, transform, batch_key: str):

@@ -16,7 +16,7 @@ from typing import Any
 import ml_collections
 
 from genjax import data as gdata
-from genjax.config import ConfigError
+from genjax.config import ConfigError, check_model_sizes, check_seed
 from genjax.core.loop import LoopSettings
 from genjax.core.objective import Objective
 from genjax.core.parallel import PARALLEL_MODES, ParallelError, check_divisible, step_factory
@@ -117,8 +117,16 @@ def precision(config: ml_collections.ConfigDict) -> Precision:
     return precision_policy(name)
 
 
+_LOADING: list[Path] = []  # the run folders load_run is reading, outermost first
+
+
 def _load_other_run(workdir: str | Path):
     """``BuildContext.load_run``: another run's config, objective and latest state."""
+    resolved = Path(workdir).resolve()
+    if resolved in _LOADING:  # e.g. a vqvae_dir naming the prior run itself
+        chain = " -> ".join(str(p) for p in [*_LOADING, resolved])
+        raise ConfigError(f"{workdir} is a run that depends on itself ({chain}); point the "
+                          "config at another, trained first-stage run folder")
     try:
         config, experiment, state = load_run(Path(workdir))
     except WorkdirError as err:
@@ -173,6 +181,8 @@ def build(config: ml_collections.ConfigDict, *, shard_index: int = 0, shard_coun
       ConfigError / genjax.data.DatasetError: with a message that names the fix.
     """
     config = upgrade(config)
+    check_seed(config.seed)
+    check_model_sizes(config)
     settings = loop_settings(config)
     parallel = parallel_mode(config)
     if parallel in ("pmap", "sharded"):
@@ -190,22 +200,70 @@ def build(config: ml_collections.ConfigDict, *, shard_index: int = 0, shard_coun
     if with_eval and config.train.eval_every and "test" in spec.splits:
         eval_batches = make_batches(config, spec, "test", shuffle=False,
                                     shard_index=shard_index, shard_count=shard_count)
-    _check_model_takes_data(objective, train_batches, config)
+    shapes = _check_model_takes_data(objective, train_batches, config)
+    check_fits_in_memory(shapes, config)
     return Experiment(config, spec, family_of(config), modality_of(spec), objective,
                       train_batches, eval_batches, settings, step_factory(parallel))
 
 
-def _check_model_takes_data(objective: Objective, batches: Any, config) -> None:
-    """Traces ``init`` on one batch so a shape mismatch fails here, with its reason."""
+def _check_model_takes_data(objective: Objective, batches: Any, config) -> Any:
+    """Traces ``init`` on one batch so a shape mismatch fails here, with its reason.
+
+    Returns:
+      The state's shapes (``jax.ShapeDtypeStruct`` leaves).
+    """
     import jax
 
     try:
-        jax.eval_shape(objective.init, jax.random.PRNGKey(0), batches.batch(0))
-    except (ValueError, TypeError) as err:
+        return jax.eval_shape(objective.init, jax.random.PRNGKey(0), batches.batch(0))
+    except (ValueError, TypeError, ArithmeticError) as err:
         raise ConfigError(
             f"family {config.family!r} cannot take {config.data.name!r} batches "
             f"({ {k: v.shape for k, v in batches.batch(0).items()} }): {err}"
         ) from err
+
+
+def state_bytes(shapes: Any) -> int:
+    """Bytes of a state given its shapes (parameters, optimizer moments, EMA copies)."""
+    import jax
+    import numpy as np
+
+    return sum(int(np.prod(leaf.shape)) * np.dtype(leaf.dtype).itemsize
+               for leaf in jax.tree_util.tree_leaves(shapes) if hasattr(leaf, "shape"))
+
+
+def memory_bytes() -> int | None:
+    """Memory of the first device (its ``bytes_limit``), or the host's RAM on CPU; None when
+    unknown."""
+    import os
+
+    import jax
+
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:  # noqa: BLE001 - a backend without memory stats
+        stats = {}
+    if stats.get("bytes_limit"):
+        return int(stats["bytes_limit"])
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits_in_memory(shapes: Any, config, available: int | None = None) -> None:
+    """Refuses a model whose training state alone exceeds the device's memory.
+
+    Raises:
+      ConfigError: with the estimate (state bytes against the memory) and what to shrink.
+    """
+    needed = state_bytes(shapes)
+    available = memory_bytes() if available is None else available
+    if available and needed > available:
+        raise ConfigError(
+            f"family {config.family!r}: the training state alone needs {needed / 2**30:.1f} "
+            f"GiB (parameters, optimizer state, EMA) but the device has "
+            f"{available / 2**30:.1f} GiB; make the model smaller (--config.model.*)")
 
 
 # -- run folders written by ``genjax train`` -------------------------------------------------
@@ -254,10 +312,18 @@ def read_saved_config(workdir: Path):
     if not path.exists():
         raise WorkdirError(f"{workdir} has no config.json: it is not a run folder written by "
                            "`genjax train` (check the path)")
+    import json
+
     try:
-        saved = gconfig.from_json(path.read_text())
-    except ValueError as err:
+        raw = json.loads(path.read_text())
+    except (ValueError, OSError) as err:
         raise WorkdirError(f"{path} is not valid JSON ({err}); fix or move it") from err
+    try:
+        gconfig.check_saved_types(raw)
+    except ConfigError as err:
+        raise WorkdirError(f"{path} is not a genjax config: {err}; restore the file "
+                           "`genjax train` wrote, or move the folder aside") from err
+    saved = gconfig.from_json(json.dumps(raw))
     try:
         return upgrade(saved)
     except ConfigError as err:
@@ -287,7 +353,11 @@ def load_run(workdir: Path, config=None):
     if config.get("parallel", "single") != "single":  # sampling and evaluation run unmapped
         config = ml_collections.ConfigDict(config.to_dict())
         config.parallel = "single"
-    experiment = build(config, with_eval=False)
+    _LOADING.append(workdir.resolve())
+    try:
+        experiment = build(config, with_eval=False)
+    finally:
+        _LOADING.pop()
     checkpointer = Checkpointer(workdir / "checkpoints", keep=config.train.keep_checkpoints,
                                 async_save=False)
     try:

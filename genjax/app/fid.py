@@ -7,6 +7,7 @@ precomputed ``mu`` and ``sigma`` (as ``--save-stats`` writes; pytorch-fid's form
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -36,31 +37,70 @@ def load_image_set(path: Path, channels: int | None = None) -> np.ndarray | dict
     if path.is_file():
         if path.suffix != ".npz":
             raise EvalInputError(f"{path} is not an .npz file or a folder of images")
-        with np.load(path) as data:
-            if "mu" in data and "sigma" in data:
-                return {name: data[name] for name in ("mu", "sigma", "count") if name in data}
-            if "images" not in data:
-                raise EvalInputError(f"{path} holds {', '.join(data.files) or 'nothing'}; expected "
-                                     "'images' (uint8 NHWC) or 'mu' and 'sigma' statistics")
-            images = data["images"]
-        if images.ndim != 4 or images.dtype != np.uint8 or images.shape[-1] not in (1, 3):
-            raise EvalInputError(f"{path}: 'images' must be uint8 (N, H, W, 1|3), got "
-                                 f"{images.dtype} {images.shape}")
-        return images
+        return _check_set(path, _load_npz(path))
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise EvalInputError(f"{path} holds no .png/.jpg images")
     images = []
     for f in files:
-        with Image.open(f) as img:
-            mode = {1: "L", 3: "RGB"}.get(channels) or ("L" if img.mode in ("L", "1") else "RGB")
-            arr = np.asarray(img.convert(mode))
+        try:
+            with Image.open(f) as img:
+                mode = ({1: "L", 3: "RGB"}.get(channels)
+                        or ("L" if img.mode in ("L", "1") else "RGB"))
+                arr = np.asarray(img.convert(mode))
+        except Image.DecompressionBombError as err:
+            raise EvalInputError(f"{f} is too large to read ({err}); resize it first") from err
+        except (OSError, ValueError, SyntaxError) as err:  # PIL's unreadable / truncated file
+            raise EvalInputError(f"{f} is not a readable image ({err}); remove or replace "
+                                 "it") from err
         images.append(arr[..., None] if arr.ndim == 2 else arr)
     shapes = {a.shape for a in images}
     if len(shapes) > 1:
         raise EvalInputError(f"{path} holds images of different sizes {sorted(shapes)[:3]}; "
                              "resize them to one size first")
-    return np.stack(images)
+    return _check_set(path, np.stack(images))
+
+
+def _load_npz(path: Path) -> np.ndarray | dict:
+    """The ``images`` or ``mu``/``sigma`` of an ``.npz`` (never unpickling anything)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "mu" in data and "sigma" in data:
+                return {name: data[name] for name in ("mu", "sigma", "count") if name in data}
+            if "images" not in data:
+                raise EvalInputError(f"{path} holds {', '.join(data.files) or 'nothing'}; "
+                                     "expected 'images' (uint8 NHWC) or 'mu' and 'sigma' "
+                                     "statistics")
+            return data["images"]
+    except EvalInputError:
+        raise
+    except ValueError as err:  # object arrays (pickles) are refused by allow_pickle=False
+        raise EvalInputError(f"{path} holds arrays genjax will not read ({err}); write "
+                             "uint8 'images' or float 'mu'/'sigma' arrays") from err
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise EvalInputError(f"{path} is not a readable .npz file ({err}); write it again "
+                             "(e.g. genjax sample --out x.npz)") from err
+
+
+def _check_set(path: Path, data: np.ndarray | dict) -> np.ndarray | dict:
+    """Refuses what FID cannot be computed from: wrong types or shapes, fewer than 2 images
+    (a covariance needs 2)."""
+    if isinstance(data, dict):
+        mu, sigma = np.asarray(data["mu"]), np.asarray(data["sigma"])
+        if (mu.ndim != 1 or sigma.shape != (mu.size, mu.size)
+                or not np.issubdtype(mu.dtype, np.floating)
+                or not np.issubdtype(sigma.dtype, np.floating)):
+            raise EvalInputError(f"{path}: 'mu' must be a float vector (D,) and 'sigma' a "
+                                 f"float (D, D) matrix, got {mu.dtype} {mu.shape} and "
+                                 f"{sigma.dtype} {sigma.shape}")
+        return data
+    if data.ndim != 4 or data.dtype != np.uint8 or data.shape[-1] not in (1, 3):
+        raise EvalInputError(f"{path}: 'images' must be uint8 (N, H, W, 1|3), got "
+                             f"{data.dtype} {data.shape}")
+    if len(data) < 2:
+        raise EvalInputError(f"{path} holds {len(data)} image(s); FID needs at least 2 per "
+                             "set (thousands for a meaningful number)")
+    return data
 
 
 def _to_float(images: np.ndarray) -> np.ndarray:
@@ -82,23 +122,31 @@ def fid_between(path_a: Path, path_b: Path, *, network: str = "inception",
 
     if batch_size < 1:
         raise EvalInputError(f"--batch-size must be >= 1, got {batch_size}")
-    if network == "domain":
-        if not classifier_dir:
-            raise EvalInputError("--network domain needs --classifier RUN_DIR (a "
-                                 "`genjax train classifier_mnist` run folder)")
-        from genjax.app.domain import load_domain_network
+    if network == "domain" and not classifier_dir:
+        raise EvalInputError("--network domain needs --classifier RUN_DIR (a "
+                             "`genjax train classifier_mnist` run folder)")
+    channels = 1 if network == "domain" else None
+    # both sets are read and checked before the (slow) feature network loads
+    sets = [load_image_set(path, channels) for path in (path_a, path_b)]
+    sizes = [d["mu"].size for d in sets if isinstance(d, dict)]
+    if len(sizes) == 2 and sizes[0] != sizes[1]:
+        raise EvalInputError(f"{path_a} and {path_b} hold statistics of different sizes "
+                             f"({sizes[0]} and {sizes[1]}); compute both with the same network")
+    embed = None
+    if any(not isinstance(d, dict) for d in sets):
+        if network == "domain":
+            from genjax.app.domain import load_domain_network
 
-        domain = load_domain_network(Path(classifier_dir))
-        embed, channels = (lambda x: domain(x)[0]), 1
-    else:
-        from genjax.metrics.inception import make_feature_fn
+            domain = load_domain_network(Path(classifier_dir))
+            embed = lambda x: domain(x)[0]  # noqa: E731
+        else:
+            from genjax.metrics.inception import make_feature_fn
 
-        inception = make_feature_fn(inception_weights or None)
-        embed, channels = (lambda x: np.asarray(inception(x)["pool"])), None
+            inception = make_feature_fn(inception_weights or None)
+            embed = lambda x: np.asarray(inception(x)["pool"])  # noqa: E731
 
     stats, counts = [], []
-    for path in (path_a, path_b):
-        data = load_image_set(path, channels)
+    for path, data in zip((path_a, path_b), sets, strict=True):
         if isinstance(data, dict):  # precomputed; pytorch-fid's files have no count
             stats.append(data)
             counts.append(int(data["count"]) if "count" in data else None)
@@ -112,6 +160,10 @@ def fid_between(path_a: Path, path_b: Path, *, network: str = "inception",
         counts.append(len(data))
         if save_stats and path == path_a:
             geval.save_stats(save_stats, acc)
+    if stats[0]["mu"].shape != stats[1]["mu"].shape:  # features against saved statistics
+        raise EvalInputError(f"{path_a} and {path_b} give statistics of different sizes "
+                             f"({stats[0]['mu'].shape[0]} and {stats[1]['mu'].shape[0]}); "
+                             "compute both with the same --network")
     fid = geval.frechet_distance(stats[0]["mu"], stats[0]["sigma"],
                                  stats[1]["mu"], stats[1]["sigma"])
     return {"fid": float(fid), "network": network, "count_a": counts[0], "count_b": counts[1]}
