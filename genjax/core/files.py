@@ -64,6 +64,34 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def written_atomically(path: str | Path):
+    """A temporary path to write ``path``'s new content to (by a writer that takes a path:
+    PIL, ``np.savez``); on success it is fsynced and ``os.replace``-s ``path``, so a symlink
+    planted at ``path`` is replaced, never followed; on failure it is removed.
+
+    The temporary name keeps ``path``'s suffix (writers choose their format by it) and is
+    created exclusively first (``O_EXCL | O_NOFOLLOW``), so nothing can be planted there.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}{path.suffix}")
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                     0o666))
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_dir(path.parent)
+
+
 def remove_stale_temps(path: str | Path) -> None:
     """Deletes the temporary files that writes of ``path`` killed half-way left behind.
 

@@ -35,6 +35,7 @@ from genjax.data import toy2d
 from genjax.data.tfds import (
     DatasetError,
     DatasetSpec,
+    check_metadata_is_data,
     load_tfds_source,
     open_builder_source,
     resolve_data_dir,
@@ -288,6 +289,7 @@ def prepare_embedded(name: str, data_dir: str | os.PathLike[str] | None = None) 
       The prepared ``tfds.core.DatasetBuilder``.
     """
     data_dir = resolve_data_dir(data_dir)
+    check_metadata_is_data(name, data_dir)
     builder = _BUILDERS[name](data_dir=os.fspath(data_dir), file_format="array_record")
     if not builder.is_prepared():
         logging.getLogger(__name__).info("building embedded dataset %s in %s (once)", name,

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import os
 import pathlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import tensorflow_datasets as tfds
@@ -234,6 +235,53 @@ def not_prepared_error(
     )
 
 
+# TFDS imports the module of each feature class a dataset's features.json names; only its
+# own feature connectors may be named (a data_dir is data, never code).
+SAFE_FEATURE_MODULE = "tensorflow_datasets."
+
+
+def check_metadata_is_data(name: str, data_dir: str | os.PathLike[str] | None = None) -> None:
+    """Refuses a prepared dataset whose ``features.json`` names a feature class outside
+    ``tensorflow_datasets`` (opening it would import that module: code from a data folder).
+
+    Args:
+      name: the dataset name (``"mnist"``, ``"mnist:3.0.1"``, ``"celeb_a/config"``).
+      data_dir: where prepared datasets live (None: ``default_data_dir()``).
+
+    Raises:
+      DatasetError: naming the file and the class, before anything is imported.
+    """
+    base = name.split(":")[0].split("/")[0]
+    folder = resolve_data_dir(data_dir) / base
+    if not base or not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("features.json")):
+        try:
+            metadata = json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            raise DatasetError(f"Dataset {name!r}: cannot read {path} ({e}); prepare the "
+                               "dataset again") from None
+        for class_name in _class_names(metadata):
+            if not (isinstance(class_name, str) and class_name.startswith(SAFE_FEATURE_MODULE)):
+                raise DatasetError(
+                    f"Dataset {name!r}: {path} names the feature class {class_name!r}, "
+                    "outside tensorflow_datasets; genjax does not import code named by a data "
+                    "folder. Prepare the dataset again with `tfds build` or check "
+                    "--config.data.data_dir")
+
+
+def _class_names(metadata: Any) -> Iterator[Any]:
+    if isinstance(metadata, dict):
+        for key, value in metadata.items():
+            if key in ("pythonClassName", "python_class_name"):
+                yield value
+            else:
+                yield from _class_names(value)
+    elif isinstance(metadata, list):
+        for value in metadata:
+            yield from _class_names(value)
+
+
 def prepared_builder(
     name: str, data_dir: str | os.PathLike[str] | None = None, alternatives: Sequence[str] = ()
 ) -> Any:
@@ -255,6 +303,7 @@ def prepared_builder(
         has no random access (tfrecord).
     """
     data_dir = resolve_data_dir(data_dir)
+    check_metadata_is_data(name, data_dir)
     try:
         builder = tfds.builder(name, data_dir=os.fspath(data_dir))
     except tfds.core.registered.DatasetNotFoundError:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from genjax.core.files import written_atomically
 from genjax.core.registry import discover
 from genjax.data.pipeline import Transform
 from genjax.data.tfds import DatasetError, DatasetSpec
@@ -88,7 +89,9 @@ class Modality:
         path = Path(path)
         self.check_output(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.formats()[path.suffix](np.asarray(samples), path)
+        # a temporary file replaced over ``path``: a symlink planted there is not followed
+        with written_atomically(path) as tmp:
+            self.formats()[path.suffix](np.asarray(samples), tmp)
         return path
 
     def write_samples(self, samples: np.ndarray, stem: Path) -> Path:

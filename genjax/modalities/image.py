@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from genjax.core.files import written_atomically
 from genjax.data.pipeline import images_to_float
 from genjax.data.tfds import DatasetSpec
 from genjax.metrics.features import (
@@ -136,7 +137,11 @@ class ImageModality(Modality):
                                                                   images=to_uint8(samples))}
 
     def write_reconstructions(self, inputs, outputs, stem):
-        return save_reconstructions(inputs, outputs, stem.with_name(stem.name + ".png"))
+        path = stem.with_name(stem.name + ".png")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with written_atomically(path) as tmp:  # a symlink planted at path is not followed
+            save_reconstructions(inputs, outputs, tmp)
+        return path
 
     def sample_quality(self, spec, samples, test_batches, names, context):
         networks = self._feature_networks(spec, context)
