@@ -193,6 +193,13 @@ def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
             _train_locked(args, config, workdir, process, processes)
     except WorkdirLockedError as err:
         raise WorkdirError(str(err)) from err
+    except OSError as err:  # a run file (metrics, samples, config) could not be written
+        if created:
+            _remove_if_unused(workdir)
+        raise WorkdirError(
+            f"could not write {err.filename or workdir} ({err.strerror or err}); the "
+            "checkpoints already saved are kept. Free space or fix the permissions, then "
+            "re-run the same command to resume") from err
     except BaseException:
         if created:
             _remove_if_unused(workdir)

@@ -16,6 +16,7 @@ problem and moves nothing. When no usable checkpoint is left but some were quara
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import errno
 import hashlib
@@ -41,6 +42,11 @@ _COMMIT_FILE = "commit_success.txt"  # orbax writes it into a step folder once i
 
 class CheckpointError(RuntimeError):
     """A checkpoint cannot be used; the message names the problem and the fix."""
+
+
+class CheckpointSaveError(CheckpointError):
+    """A checkpoint could not be written (disk full, permissions, I/O); the checkpoints
+    already on disk are untouched."""
 
 
 class NoUsableCheckpointError(CheckpointError):
@@ -79,6 +85,7 @@ class Checkpointer:
             ),
         )
         self._unsealed: list[int] = []  # saved by this process, manifest not yet written
+        self._failed = False  # a save failed with a write error (already raised)
 
     @property
     def quarantine(self) -> Path:
@@ -106,16 +113,48 @@ class Checkpointer:
         step = int(jax.device_get(state.step))
         if step in self._manager.all_steps():
             return
-        self._manager.wait_until_finished()  # orbax's save would wait for it anyway
+        self._finish_saves()  # orbax's save would wait for it anyway
         self._seal()
         meta = {**meta, "shapes": shape_signature(state)}
-        self._manager.save(
-            step,
-            args=ocp.args.Composite(
-                state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)
-            ),
-        )
+        with self._writing(step):
+            self._manager.save(
+                step,
+                args=ocp.args.Composite(
+                    state=ocp.args.StandardSave(state), meta=ocp.args.JsonSave(meta)
+                ),
+            )
         self._unsealed.append(step)
+
+    @contextlib.contextmanager
+    def _writing(self, step: int | None):
+        """Turns a failed write (disk full, permissions, I/O; orbax and tensorstore wrap
+        them in other exceptions) into one CheckpointSaveError naming the fix."""
+        try:
+            yield
+        except CheckpointError:
+            raise
+        except Exception as err:
+            problem = write_problem(err)
+            if problem is None:
+                raise
+            self._failed = True
+            kept = [s for s in self._manager.all_steps() if s != step]
+            what = f"checkpoint step {step}" if step is not None else "a checkpoint"
+            raise CheckpointSaveError(
+                f"could not write {what} in {self.directory} ({problem}); the checkpoints "
+                f"already saved are kept (latest: step {max(kept) if kept else 'none'}). "
+                "Free space or fix the folder's permissions, then re-run the same command "
+                "to resume.") from err
+
+    def _finish_saves(self) -> None:
+        """Waits for the background saves; their write errors as CheckpointSaveError."""
+        pending = self._unsealed[-1] if self._unsealed else None
+        with self._writing(pending):
+            try:
+                self._manager.wait_until_finished()
+            except Exception:
+                self._unsealed = [s for s in self._unsealed if s != pending]
+                raise
 
     def seal_finished(self) -> None:
         """Writes the manifests of the background saves that have completed, without
@@ -255,14 +294,22 @@ class Checkpointer:
 
     def wait(self) -> None:
         """Blocks until pending asynchronous saves are on disk (with their manifests)."""
-        self._manager.wait_until_finished()
+        self._finish_saves()
         self._seal()
 
     def close(self) -> None:
-        """Finishes pending saves and releases the manager."""
-        self._manager.wait_until_finished()
-        self._seal()
-        self._manager.close()
+        """Finishes pending saves and releases the manager (after a failed save, whose
+        error was raised already, it only releases)."""
+        try:
+            if not self._failed:
+                self._finish_saves()
+                self._seal()
+        finally:
+            try:
+                self._manager.close()
+            except Exception as err:  # noqa: BLE001 - the failed save's error is the news
+                if not self._failed or write_problem(err) is None:
+                    raise
 
     def __enter__(self) -> Checkpointer:
         return self
@@ -394,6 +441,29 @@ def environment_problem(err: BaseException) -> str | None:
         hit = next((t for t in _IO_TEXT if t in text), None)
         if hit is not None:
             return f"an I/O error ({hit}: {text[:160]})"
+    return None
+
+
+_NO_SPACE_TEXT = ("No space left", "os_error_code='28'", "Disk quota exceeded")
+
+
+def write_problem(err: BaseException) -> str | None:
+    """What went wrong when ``err`` comes from writing files (disk full, permissions, I/O),
+    else None. Tensorstore reports a full disk as ``RESOURCE_EXHAUSTED ... No space left``,
+    which is not out of memory."""
+    chain = _chain(err)
+    for e in chain:
+        if isinstance(e, OSError):
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                return "no space left on device"
+            name = errno.errorcode.get(e.errno, "") if e.errno else ""
+            return f"{e.strerror or e}{f', {name}' if name else ''}"
+        text = str(e)
+        if any(t in text for t in _NO_SPACE_TEXT):
+            return "no space left on device"
+        hit = next((t for t in _IO_TEXT if t in text), None)
+        if hit is not None:
+            return f"an I/O error ({hit})"
     return None
 
 
