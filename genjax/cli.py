@@ -398,7 +398,7 @@ def _check_out_folder(out: Path) -> None:
 def cmd_sample(args: argparse.Namespace) -> None:
     import jax
 
-    from genjax.app.sampling import draw_samples
+    from genjax.app.sampling import draw_samples, max_samples
 
     if args.num < 1:
         raise WorkdirError(f"--num must be >= 1, got {args.num}")
@@ -416,6 +416,15 @@ def cmd_sample(args: argparse.Namespace) -> None:
     if not abilities.sample:
         raise WorkdirError(abilities.cannot_sample)
     options = _sample_options(args, experiment.objective, config.family)
+    try:
+        bound = max_samples(experiment.objective, state, options)
+    except ValueError as err:  # an option value the model cannot take; the message says why
+        raise WorkdirError(str(err)) from err
+    if bound is not None and args.num > bound:
+        raise WorkdirError(
+            f"--num {args.num} samples do not fit in this machine's memory at once (at most "
+            f"{bound} here: samples are held until the file is written); write several files "
+            "with smaller --num and different --seed values")
     try:
         samples = draw_samples(experiment.objective, state, jax.random.PRNGKey(args.seed),
                                args.num, options=options)

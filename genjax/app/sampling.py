@@ -35,3 +35,26 @@ def draw_samples(objective: Objective, state: TrainState, key: jax.Array, num: i
     parts = [np.asarray(fn(state, jax.random.fold_in(key, i), size))
              for i in range(-(-num // size))]
     return np.concatenate(parts)[:num]
+
+
+def host_memory_bytes() -> int | None:
+    """The host's RAM (None when the platform does not say)."""
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def max_samples(objective: Objective, state: TrainState, options: dict[str, Any] | None = None,
+                available: int | None = None) -> int | None:
+    """The most samples ``draw_samples`` can hold at once in half the host's memory (the
+    float samples and the file writer's copy), or None when the memory is unknown."""
+    fn = functools.partial(objective.sample, **(options or {}))
+    shape = jax.eval_shape(lambda s, k: fn(s, k, 1), state, jax.random.PRNGKey(0))
+    per_sample = 2 * int(np.prod(shape.shape[1:])) * np.dtype(shape.dtype).itemsize
+    available = host_memory_bytes() if available is None else available
+    if not available:
+        return None
+    return max(1, available // 2 // max(per_sample, 1))

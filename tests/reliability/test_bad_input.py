@@ -298,3 +298,18 @@ def test_eval_with_nan_results_writes_valid_json(toy_run, capsys, monkeypatch):
     printed = strict_json(capsys.readouterr().out.strip().splitlines()[-1])
     assert printed["test_loss"] is None
 
+
+
+def test_sample_num_beyond_memory_is_refused(toy_run, tmp_path, capsys):
+    err = error_of(capsys, ["sample", toy_run, "--num", str(10**15), "--out", tmp_path / "x.npz"])
+    assert "do not fit in this machine's memory" in err and "at most" in err, err
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_max_samples_counts_the_sample_size(toy_run):
+    from genjax.app.experiment import load_run
+    from genjax.app.sampling import max_samples
+
+    _, experiment, state = load_run(toy_run)
+    # a point is 2 float32 (8 bytes), held twice: 16 bytes; half of 1600 bytes -> 50
+    assert max_samples(experiment.objective, state, available=1600) == 50
