@@ -60,6 +60,14 @@ def axis_size() -> int:
     return 1 if axis is None else jax.lax.axis_size(axis)
 
 
+def device_key(key: jax.Array) -> jax.Array:
+    """A key that differs per device under pmap, ``key`` itself otherwise: for randomness
+    with no per-example meaning (dropout masks inside a network), where each device's shard
+    only needs draws of its own."""
+    axis = data_axis()
+    return key if axis is None else jax.random.fold_in(key, jax.lax.axis_index(axis))
+
+
 def batch_random(
     draw: Callable[[jax.Array, tuple[int, ...]], jax.Array],
     key: jax.Array,

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from genjax.core.collectives import batch_random, data_axis
+from genjax.core.collectives import device_key
 from genjax.core.objective import LABEL, Capabilities, SampleOption
 from genjax.core.state import TrainState, apply_updates, ema_update, warmed_up_decay
 from genjax.families.diffusion import bound as likelihood
@@ -23,6 +23,7 @@ from genjax.families.diffusion.losses import (
 )
 from genjax.families.diffusion.samplers import DDPM_VARIANCES, ddim_sample, ddpm_sample
 from genjax.families.diffusion.schedules import NoiseSchedule
+from genjax.nn.guidance import drop_labels, guided
 
 Array = jax.Array
 
@@ -154,11 +155,7 @@ class Diffusion:
         def denoise(x, t):
             if label is None or guidance == 1.0:
                 return apply(x, t, label)
-            null = jnp.full_like(label, self.num_classes)
-            _, eps = apply(jnp.concatenate([x, x]), jnp.concatenate([t, t]),
-                           jnp.concatenate([label, null]))
-            eps_label, eps_null = jnp.split(eps, 2)
-            eps = eps_null + guidance * (eps_label - eps_null)
+            eps = guided(lambda *a: apply(*a)[1], x, t, label, self.num_classes, guidance)
             return eps_to_x0(self.schedule, x, t, eps), eps
 
         return denoise
@@ -185,12 +182,8 @@ class Diffusion:
         k_loss, k_drop, k_label = jax.random.split(key, 3)
         label = self._labels(batch, n)
         if label is not None and self.label_dropout > 0:
-            drop = batch_random(lambda k, s: jax.random.bernoulli(k, self.label_dropout, s),
-                                k_label, (n,))
-            label = jnp.where(drop, self.num_classes, label)
-        axis = data_axis()
-        if axis is not None:  # dropout masks differ per device (not per example)
-            k_drop = jax.random.fold_in(k_drop, jax.lax.axis_index(axis))
+            label = drop_labels(k_label, label, self.label_dropout, self.num_classes)
+        k_drop = device_key(k_drop)  # dropout masks differ per device (not per example)
 
         def loss_fn(params):
             def model_fn(xt, t):

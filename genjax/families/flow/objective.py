@@ -11,10 +11,11 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from genjax.core.collectives import batch_random, data_axis
+from genjax.core.collectives import batch_random, device_key
 from genjax.core.objective import LABEL, Capabilities, SampleOption
 from genjax.core.state import TrainState, apply_updates, ema_update, warmed_up_decay
 from genjax.families.flow.samplers import SOLVERS, check_solver, integrate, log_likelihood
+from genjax.nn.guidance import drop_labels, guided
 
 Array = jax.Array
 
@@ -201,11 +202,8 @@ class FlowMatching:
             ts = jnp.full((x.shape[0],), t, jnp.float32)
             if label is None or guidance == 1.0:
                 return self._apply(params, x, ts, label, train=False)
-            null = jnp.full_like(label, self.num_classes)
-            out = self._apply(params, jnp.concatenate([x, x]), jnp.concatenate([ts, ts]),
-                              jnp.concatenate([label, null]), train=False)
-            v_label, v_null = jnp.split(out, 2)
-            return v_null + guidance * (v_label - v_null)
+            return guided(lambda *a: self._apply(params, *a, train=False), x, ts, label,
+                          self.num_classes, guidance)
 
         return v
 
@@ -244,12 +242,8 @@ class FlowMatching:
         label = self._labels(batch, n)
         t, x0, x1 = self._coupling(state, x, label, k_path)
         if label is not None and self.label_dropout > 0:
-            drop = batch_random(lambda k, s: jax.random.bernoulli(k, self.label_dropout, s),
-                                k_label, (n,))
-            label = jnp.where(drop, self.num_classes, label)
-        axis = data_axis()
-        if axis is not None:  # dropout masks differ per device (not per example)
-            k_drop = jax.random.fold_in(k_drop, jax.lax.axis_index(axis))
+            label = drop_labels(k_label, label, self.label_dropout, self.num_classes)
+        k_drop = device_key(k_drop)  # dropout masks differ per device (not per example)
 
         def loss_fn(params):
             def v(xt, ts):
