@@ -297,11 +297,14 @@ def prepare_embedded(name: str, data_dir: str | os.PathLike[str] | None = None) 
         tfds.disable_progress_bar()  # tfds's bars would flood logs and test output
         try:
             builder.download_and_prepare()
-        except OSError:
+        except OSError as e:
             # Another process may have finished the same build first: its
             # rename won and ours failed. Anything else is a real error.
             if not builder.is_prepared():
-                raise
+                raise DatasetError(
+                    f"Cannot build the embedded dataset {name!r} in {data_dir} "
+                    f"({e.strerror or e}); make that folder writable or choose another "
+                    "with --config.data.data_dir (or $GENJAX_DATA_DIR)") from e
     return builder
 
 

@@ -313,3 +313,12 @@ def test_max_samples_counts_the_sample_size(toy_run):
     _, experiment, state = load_run(toy_run)
     # a point is 2 float32 (8 bytes), held twice: 16 bytes; half of 1600 bytes -> 50
     assert max_samples(experiment.objective, state, available=1600) == 50
+
+
+def test_train_with_read_only_data_dir(tmp_path, capsys):
+    data_dir = read_only_folder(tmp_path) / "genjax-data"
+    workdir = tmp_path / "run"
+    err = error_of(capsys, ["train", "gan_toy2d", "--workdir", workdir, "--config.train.steps=2",
+                            *runs.TOY, f"--config.data.data_dir={data_dir}"])
+    assert "make that folder writable" in err, err
+    assert not workdir.exists()
