@@ -33,11 +33,11 @@ import numpy as np
 
 def _mnist_batch(batch: int) -> dict:
     from genjax.data import Batches, dataset_spec, load_source
-    from genjax.data.pipeline import default_transform
+    from genjax.modalities import modality_of
 
     spec = dataset_spec("mnist_subset")
     return Batches(load_source("mnist_subset", "train"), batch, 0,
-                   transform=default_transform(spec)).batch(0)
+                   transform=modality_of(spec).transform(spec)).batch(0)
 
 
 def _objective(name: str = "ddpm_mnist", ch: int | None = None):

@@ -31,12 +31,11 @@ def _peak_rss_mb() -> float:
 def _real_data(batch: int) -> dict:
     """The loop's first batch: padded mnist_subset digits in [-1, 1] (``image``, NHWC float32)
     and their ``label`` (int32)."""
-    from genjax.data import Batches, dataset_spec, load_source
-    from genjax.data.pipeline import default_transform
+    from genjax.data import Batches, load_source
+    from genjax.data.pipeline import images_to_float
 
-    spec = dataset_spec("mnist_subset")
     src = load_source("mnist_subset", "train")
-    return Batches(src, batch, 0, transform=default_transform(spec, 32)).batch(0)
+    return Batches(src, batch, 0, transform=images_to_float(pad_to=32)).batch(0)
 
 
 def _real_batch(batch: int):

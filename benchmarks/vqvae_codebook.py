@@ -36,11 +36,10 @@ def _config(overrides: list[str]):
 
 
 def _test_images() -> np.ndarray:
-    from genjax.data import dataset_spec
-    from genjax.data.pipeline import default_transform, load_arrays
+    from genjax.data.pipeline import images_to_float, load_arrays
 
     arrays = load_arrays("mnist_subset", "test")
-    return default_transform(dataset_spec("mnist_subset"))(arrays)["image"]
+    return images_to_float()(arrays)["image"]
 
 
 def train_variant(name: str, steps: int) -> tuple[object, object, float]:

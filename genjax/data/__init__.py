@@ -3,12 +3,12 @@
 Typical use::
 
     from genjax.data import Batches, dataset_spec, load_source
-    from genjax.data.pipeline import default_transform
+    from genjax.data.pipeline import images_to_float
 
     spec = dataset_spec("mnist_subset")
     source = load_source("mnist_subset", "train")
     batches = Batches(source, batch_size=64, seed=0,
-                      transform=default_transform(spec, image_size=32))
+                      transform=images_to_float(pad_to=32))
     for step, batch in batches.iterate(start=0, prefetch=2):
         ...
 
