@@ -100,3 +100,41 @@ def denoiser(config: ml_collections.ConfigDict, spec: DatasetSpec, context, fami
                         input_features=m.get("input_features", 0), num_classes=num_classes,
                         dtype=dtypes[m.dtype])
     return Denoiser(model, tuple(spec.shape), num_classes, False)
+
+
+def first_stage(config: ml_collections.ConfigDict, context, dir_key: str,
+                families: tuple[str, ...], what: str, example: str):
+    """The trained first-stage run a two-stage family builds on (``model.<dir_key>``).
+
+    Args:
+      config: the second stage's config.
+      context: its build context (``context.load_run`` reads the run folder).
+      dir_key: the ``model`` key holding the run folder, e.g. ``vqvae_dir``.
+      families: the families that run may be of.
+      what: what the first stage is called in messages, e.g. ``"VQ-VAE"``.
+      example: a named config that trains such a run, for messages.
+
+    Returns:
+      ``(config, objective, state)`` of that run.
+
+    Raises:
+      ConfigError: no folder given, a run of another family, or other data than the
+        second stage's (``data.name`` / ``data.image_size``).
+    """
+    folder = config.model[dir_key]
+    if not folder:
+        raise ConfigError(
+            f"model.{dir_key} is empty: name the run folder of a trained {what}, e.g. "
+            f"genjax train {example} --workdir runs/first, then "
+            f"--config.model.{dir_key}=runs/first")
+    run_config, objective, state = context.load_run(folder)
+    if run_config.family not in families:
+        raise ConfigError(f"model.{dir_key}={folder} holds a {run_config.family!r} run; it "
+                          f"must be a {' or '.join(families)} run (genjax train {example} ...)")
+    for key in ("name", "image_size"):
+        if run_config.data[key] != config.data[key]:
+            raise ConfigError(
+                f"data.{key}={config.data[key]!r} differs from the {what} run's "
+                f"{run_config.data[key]!r}; a second stage trains on its first stage's data: "
+                f"set --config.data.{key}={run_config.data[key]}")
+    return run_config, objective, state

@@ -6,7 +6,7 @@ import ml_collections
 
 from genjax.config import ConfigError
 from genjax.data.tfds import DatasetSpec
-from genjax.families._build import denoiser, warmup_adam
+from genjax.families._build import denoiser, first_stage, warmup_adam
 
 
 def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
@@ -52,21 +52,9 @@ def build_reflow(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     from genjax.families.flow.objective import HeldParams, Reflow
     from genjax.families.flow.samplers import SOLVERS
 
-    m, f, r = config.model, config.flow, config.reflow
-    if not m.flow_dir:
-        raise ConfigError("model.flow_dir is empty: name the run folder of a trained flow, e.g. "
-                          "genjax train flow_toy2d --workdir runs/flow, then "
-                          "--config.model.flow_dir=runs/flow")
-    t_config, teacher, t_state = context.load_run(m.flow_dir)
-    if t_config.family not in ("flow", "reflow"):
-        raise ConfigError(f"model.flow_dir={m.flow_dir} holds a {t_config.family!r} run; it "
-                          "must be a flow (or reflow) run")
-    for key in ("name", "image_size"):
-        if t_config.data[key] != config.data[key]:
-            raise ConfigError(
-                f"data.{key}={config.data[key]!r} differs from the teacher run's "
-                f"{t_config.data[key]!r}; reflow keeps the teacher's data: set "
-                f"--config.data.{key}={t_config.data[key]}")
+    f, r = config.flow, config.reflow
+    t_config, teacher, t_state = first_stage(config, context, "flow_dir", ("flow", "reflow"),
+                                             "teacher", "flow_toy2d")
     for name, value in (("reflow.teacher_solver", r.teacher_solver), ("flow.solver", f.solver)):
         if value not in SOLVERS:
             raise ConfigError(f"{name} must be one of {tuple(SOLVERS)}, got {value!r}")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import ml_collections
 
-from genjax.config import ConfigError
 from genjax.data.tfds import DatasetSpec
-from genjax.families._build import adam, image_size
+from genjax.families._build import adam, first_stage, image_size
 
 
 def build_vqvae(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
@@ -41,21 +40,8 @@ def build_prior(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     from genjax.families.vqvae.prior_network import CodeTransformer
 
     m = config.model
-    if not m.vqvae_dir:
-        raise ConfigError(
-            "model.vqvae_dir is empty: name the run folder of a trained VQ-VAE, e.g. "
-            "genjax train vqvae_mnist --workdir runs/vqvae, then "
-            "--config.model.vqvae_dir=runs/vqvae")
-    vq_config, vq_objective, vq_state = context.load_run(m.vqvae_dir)
-    if vq_config.family != "vqvae":
-        raise ConfigError(f"model.vqvae_dir={m.vqvae_dir} holds a {vq_config.family!r} run; "
-                          "it must be a VQ-VAE run (genjax train vqvae_mnist ...)")
-    for key in ("name", "image_size"):
-        if vq_config.data[key] != config.data[key]:
-            raise ConfigError(
-                f"data.{key}={config.data[key]!r} differs from the VQ-VAE run's "
-                f"{vq_config.data[key]!r}; the prior models that run's codes: set "
-                f"--config.data.{key}={vq_config.data[key]}")
+    vq_config, vq_objective, vq_state = first_stage(config, context, "vqvae_dir", ("vqvae",),
+                                                    "VQ-VAE", "vqvae_mnist")
     side = check_image_side(image_size(config, spec), len(vq_config.model.features))
     return VQVAEPrior(
         vqvae=vq_objective,
