@@ -398,7 +398,7 @@ def _check_out_folder(out: Path) -> None:
 def cmd_sample(args: argparse.Namespace) -> None:
     import jax
 
-    from genjax.app.sampling import draw_samples, max_samples
+    from genjax.app.sampling import iter_samples, max_samples
 
     if args.num < 1:
         raise WorkdirError(f"--num must be >= 1, got {args.num}")
@@ -416,22 +416,24 @@ def cmd_sample(args: argparse.Namespace) -> None:
     if not abilities.sample:
         raise WorkdirError(abilities.cannot_sample)
     options = _sample_options(args, experiment.objective, config.family)
+    if out.suffix not in modality.streamed_formats():  # a picture of all samples: held at once
+        try:
+            bound = max_samples(experiment.objective, state, options)
+        except ValueError as err:  # an option value the model cannot take; the message says why
+            raise WorkdirError(str(err)) from err
+        if bound is not None and args.num > bound:
+            streamed = " or ".join(modality.streamed_formats())
+            raise WorkdirError(
+                f"--num {args.num} samples do not fit in this machine's memory at once for a "
+                f"{out.suffix} file (at most {bound} here)"
+                + (f"; write a {streamed} file (written chunk by chunk)" if streamed else "")
+                + " or use a smaller --num")
+    chunks = iter_samples(experiment.objective, state, jax.random.PRNGKey(args.seed), args.num,
+                          options=options)
     try:
-        bound = max_samples(experiment.objective, state, options)
+        modality.save_chunks(chunks, args.num, out)
     except ValueError as err:  # an option value the model cannot take; the message says why
         raise WorkdirError(str(err)) from err
-    if bound is not None and args.num > bound:
-        raise WorkdirError(
-            f"--num {args.num} samples do not fit in this machine's memory at once (at most "
-            f"{bound} here: samples are held until the file is written); write several files "
-            "with smaller --num and different --seed values")
-    try:
-        samples = draw_samples(experiment.objective, state, jax.random.PRNGKey(args.seed),
-                               args.num, options=options)
-    except ValueError as err:  # an option value the model cannot take; the message says why
-        raise WorkdirError(str(err)) from err
-    try:
-        modality.save(samples, out)
     except OSError as err:  # disk full, a folder made read-only meanwhile
         raise WorkdirError(f"cannot write {out} ({err.strerror or err}); free space or "
                            "choose another --out") from err

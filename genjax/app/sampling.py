@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 import jax
@@ -14,9 +15,12 @@ from genjax.core.state import TrainState
 CHUNK = 256
 
 
-def draw_samples(objective: Objective, state: TrainState, key: jax.Array, num: int,
-                 chunk: int = CHUNK, options: dict[str, Any] | None = None) -> np.ndarray:
-    """``num`` samples as a host array; chunk ``i`` uses ``fold_in(key, i)``.
+def iter_samples(objective: Objective, state: TrainState, key: jax.Array, num: int,
+                 chunk: int = CHUNK, options: dict[str, Any] | None = None
+                 ) -> Iterator[np.ndarray]:
+    """``num`` samples as consecutive host arrays of at most ``chunk`` rows; chunk ``i`` uses
+    ``fold_in(key, i)``. Only one chunk is held at a time, so a writer that takes chunks
+    (``Modality.save_chunks``) needs memory for one chunk, whatever ``num`` is.
 
     Args:
       objective: the family's objective.
@@ -27,14 +31,19 @@ def draw_samples(objective: Objective, state: TrainState, key: jax.Array, num: i
       options: keyword options of ``objective.sample`` (``label``, ``sampler``, ...), fixed at
         compile time; the objective declares them (``capabilities.sample_options``).
 
-    Returns:
-      NumPy array, images (num, H, W, C) in [-1, 1] or points (num, 2).
+    Yields:
+      NumPy arrays, images (n, H, W, C) in [-1, 1] or points (n, 2); ``num`` rows in all.
     """
     fn = jax.jit(functools.partial(objective.sample, **(options or {})), static_argnums=2)
     size = min(chunk, num)
-    parts = [np.asarray(fn(state, jax.random.fold_in(key, i), size))
-             for i in range(-(-num // size))]
-    return np.concatenate(parts)[:num]
+    for i in range(-(-num // size)):
+        yield np.asarray(fn(state, jax.random.fold_in(key, i), size))[:num - i * size]
+
+
+def draw_samples(objective: Objective, state: TrainState, key: jax.Array, num: int,
+                 chunk: int = CHUNK, options: dict[str, Any] | None = None) -> np.ndarray:
+    """``num`` samples as one host array: :func:`iter_samples` concatenated (same numbers)."""
+    return np.concatenate(list(iter_samples(objective, state, key, num, chunk, options)))
 
 
 def host_memory_bytes() -> int | None:

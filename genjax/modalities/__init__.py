@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import math
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -94,6 +96,30 @@ class Modality:
             self.formats()[path.suffix](np.asarray(samples), tmp)
         return path
 
+    def streamed_formats(self) -> Mapping[str, Callable[[Iterator[np.ndarray], int, Path], Any]]:
+        """``suffix -> write(chunks, num, path)``: the formats of ``formats`` that can be
+        written chunk by chunk (``genjax sample --num`` of any size in bounded memory; e.g.
+        ``.npz``). A picture of all samples (a ``.png`` grid) is not one of them."""
+        return {}
+
+    def save_chunks(self, chunks: Iterator[np.ndarray], num: int, path: Path) -> Path:
+        """Writes ``num`` samples arriving as ``chunks`` to ``path`` (atomically, like
+        :meth:`save`); a streamed format holds one chunk at a time, any other gathers them.
+
+        Raises:
+          ValueError: a suffix not in ``sample_formats``, or chunks that do not add up to
+            ``num`` rows of one shape.
+        """
+        path = Path(path)
+        self.check_output(path)
+        streamed = self.streamed_formats()
+        if path.suffix not in streamed:
+            return self.save(np.concatenate(list(chunks)), path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with written_atomically(path) as tmp:
+            streamed[path.suffix](chunks, num, tmp)
+        return path
+
     def write_samples(self, samples: np.ndarray, stem: Path) -> Path:
         """The training loop's sample file: ``stem`` + the first of ``sample_formats``."""
         return self.save(samples, stem.with_name(stem.name + self.sample_formats[0]))
@@ -141,6 +167,35 @@ class Modality:
         if path.suffix not in self.sample_formats:
             raise ValueError(f"--out must end in {' or '.join(self.sample_formats)} for "
                              f"{self.name} samples, got {path.name}")
+
+
+def write_npz_rows(path: Path, name: str, chunks: Iterator[np.ndarray], num: int) -> None:
+    """An ``.npz`` holding one array ``name`` of ``num`` rows, written chunk by chunk: the
+    file ``np.load(path)[name]`` reads (a deflated zip member in the ``.npy`` format, zip64
+    for any size), with one chunk in memory at a time.
+
+    Raises:
+      ValueError: the chunks change shape or dtype, or do not add up to ``num`` rows.
+    """
+    chunks = iter(chunks)
+    first = np.ascontiguousarray(next(chunks))
+    header = {"descr": np.lib.format.dtype_to_descr(first.dtype), "fortran_order": False,
+              "shape": (num, *first.shape[1:])}
+    rows = 0
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf, \
+            zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+        np.lib.format.write_array_header_2_0(member, header)
+        for part in itertools.chain([first], chunks):
+            part = np.ascontiguousarray(part)
+            if part.shape[1:] != first.shape[1:] or part.dtype != first.dtype:
+                raise ValueError(f"sample chunks changed from {first.dtype}{first.shape[1:]} "
+                                 f"to {part.dtype}{part.shape[1:]}")
+            rows += len(part)
+            if rows > num:
+                break
+            member.write(part.tobytes())
+    if rows != num:
+        raise ValueError(f"expected {num} samples, the sampler gave {rows}")
 
 
 def sample_chunks(samples: SampleChunks, total: int, batch_size: int) -> Iterator[np.ndarray]:

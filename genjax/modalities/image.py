@@ -27,7 +27,7 @@ from genjax.metrics.features import (
     class_coverage,
     feature_metrics,
 )
-from genjax.modalities import EvalContext, Modality, sample_chunks
+from genjax.modalities import EvalContext, Modality, sample_chunks, write_npz_rows
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,11 @@ def is_digit_like(spec: DatasetSpec) -> bool:
             and max(spec.shape[:2]) <= DOMAIN_IMAGE_SIZE)
 
 
+def _write_npz(chunks, num: int, path: Path) -> None:
+    """``images``: uint8 (N, H, W, C), written chunk by chunk."""
+    write_npz_rows(path, "images", (to_uint8(c) for c in chunks), num)
+
+
 class ImageModality(Modality):
     """Images (N, H, W, C) in [-1, 1]; see the module docstring."""
 
@@ -133,8 +138,10 @@ class ImageModality(Modality):
 
     def formats(self):
         return {".png": save_image_grid,  # an 8x8-style grid
-                ".npz": lambda samples, path: np.savez_compressed(path,
-                                                                  images=to_uint8(samples))}
+                ".npz": lambda samples, path: _write_npz([samples], len(samples), path)}
+
+    def streamed_formats(self):
+        return {".npz": _write_npz}
 
     def write_reconstructions(self, inputs, outputs, stem):
         path = stem.with_name(stem.name + ".png")

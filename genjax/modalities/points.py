@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from genjax.data.pipeline import points_to_float
-from genjax.modalities import Modality, sample_chunks
+from genjax.modalities import Modality, sample_chunks, write_npz_rows
 
 
 def save_points_plot(
@@ -44,6 +44,11 @@ def save_points_plot(
     return path
 
 
+def _write_npz(chunks, num: int, path: Path) -> None:
+    """``points``: float32 (N, D), written chunk by chunk."""
+    write_npz_rows(path, "points", (np.asarray(c, np.float32) for c in chunks), num)
+
+
 class PointsModality(Modality):
     """Points (N, D); 2D ones are plotted, mixtures of ``genjax.data.toy2d`` scored by modes."""
 
@@ -56,8 +61,10 @@ class PointsModality(Modality):
 
     def formats(self):
         return {".png": save_points_plot,  # a scatter plot
-                ".npz": lambda samples, path: np.savez_compressed(
-                    path, points=np.asarray(samples, np.float32))}
+                ".npz": lambda samples, path: _write_npz([samples], len(samples), path)}
+
+    def streamed_formats(self):
+        return {".npz": _write_npz}
 
     def sample_quality(self, spec, samples, test_batches, names, context):
         from genjax.data.toy2d import MIXTURES, mixture

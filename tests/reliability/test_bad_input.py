@@ -300,10 +300,57 @@ def test_eval_with_nan_results_writes_valid_json(toy_run, capsys, monkeypatch):
 
 
 
-def test_sample_num_beyond_memory_is_refused(toy_run, tmp_path, capsys):
-    err = error_of(capsys, ["sample", toy_run, "--num", str(10**15), "--out", tmp_path / "x.npz"])
+def test_sample_picture_beyond_memory_is_refused(toy_run, tmp_path, capsys):
+    err = error_of(capsys, ["sample", toy_run, "--num", str(10**15), "--out", tmp_path / "x.png"])
     assert "do not fit in this machine's memory" in err and "at most" in err, err
-    assert not (tmp_path / "x.npz").exists()
+    assert "write a .npz file" in err, err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_sample_npz_beyond_memory_is_written_in_chunks(toy_run, tmp_path, monkeypatch):
+    """A machine that could hold only 50 points at once still writes 600 into a .npz (one
+    256-sample chunk at a time): the same points ``draw_samples`` holds whole."""
+    import jax
+
+    from genjax.app import sampling
+    from genjax.app.experiment import load_run
+
+    monkeypatch.setattr(sampling, "host_memory_bytes", lambda: 1600)  # 50 points
+    assert main(["sample", str(toy_run), "--num", "600", "--seed", "3",
+                 "--out", str(tmp_path / "big.npz")]) == 0
+    assert main(["sample", str(toy_run), "--num", "600", "--out", str(tmp_path / "big.png")]) == 2
+    _, experiment, state = load_run(toy_run)
+    expected = sampling.draw_samples(experiment.objective, state, jax.random.PRNGKey(3), 600)
+    with np.load(tmp_path / "big.npz") as saved:
+        np.testing.assert_array_equal(saved["points"], expected.astype(np.float32))
+
+
+def test_iter_samples_holds_one_chunk(toy_run):
+    import jax
+
+    from genjax.app.experiment import load_run
+    from genjax.app.sampling import iter_samples
+
+    _, experiment, state = load_run(toy_run)
+    chunks = iter_samples(experiment.objective, state, jax.random.PRNGKey(0), 10**12, chunk=8)
+    assert next(chunks).shape == (8, 2)  # lazily: nothing of the other 10**12 exists
+
+
+def test_npz_rows_match_numpy_savez(tmp_path):
+    from genjax.modalities import write_npz_rows
+
+    rng = np.random.default_rng(0)
+    data = rng.integers(0, 255, (37, 4, 3, 1), dtype=np.uint8)
+    write_npz_rows(tmp_path / "a.npz", "images", np.array_split(data, 5), len(data))
+    np.savez_compressed(tmp_path / "b.npz", images=data)  # the reference writer
+    with np.load(tmp_path / "a.npz") as a, np.load(tmp_path / "b.npz") as b:
+        assert a.files == b.files
+        np.testing.assert_array_equal(a["images"], b["images"])
+        assert a["images"].dtype == b["images"].dtype
+    with pytest.raises(ValueError, match="expected 40 samples, the sampler gave 37"):
+        write_npz_rows(tmp_path / "c.npz", "images", [data], 40)
+    with pytest.raises(ValueError, match="changed from"):
+        write_npz_rows(tmp_path / "d.npz", "images", [data, data[:, :2]], 2 * len(data))
 
 
 def test_max_samples_counts_the_sample_size(toy_run):
