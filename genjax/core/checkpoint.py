@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import shutil
+import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -86,6 +87,8 @@ class Checkpointer:
         )
         self._unsealed: list[int] = []  # saved by this process, manifest not yet written
         self._failed = False  # a save failed with a write error (already raised)
+        self._quiet = contextlib.ExitStack()  # until close: orbax's echoes of our errors
+        self._quiet.enter_context(quiet_reported_write_failures())
 
     @property
     def quarantine(self) -> Path:
@@ -310,12 +313,59 @@ class Checkpointer:
             except Exception as err:  # noqa: BLE001 - the failed save's error is the news
                 if not self._failed or write_problem(err) is None:
                     raise
+            finally:
+                if not self._failed:  # after a reported failure orbax's threads may echo it
+                    self._quiet.close()  # later still: keep those echoes out for good
 
     def __enter__(self) -> Checkpointer:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+class _ReportedWriteFailure(logging.Filter):
+    """Drops the log records of orbax's background threads (and of the asyncio tasks they
+    abandon) about a failed write (disk full, permissions): the Checkpointer raises that
+    failure as one CheckpointSaveError."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and write_problem(exc) is not None:
+            return False
+        text = record.getMessage()
+        return not (any(t in text for t in _NO_SPACE_TEXT + _IO_TEXT)
+                    and "raised an exception" in text)
+
+
+@contextlib.contextmanager
+def quiet_reported_write_failures():
+    """While open, a failed checkpoint write is one line, not hundreds: orbax's threads log
+    the failure (with its traceback) once per thread, and the asyncio loops they close leave
+    ``RuntimeError: Event loop is closed`` tracebacks (unraisable exceptions) behind.
+    Other log records and unraisable exceptions pass through unchanged."""
+    # orbax logs through absl; asyncio logs the tasks it abandoned ("Task exception was never
+    # retrieved") with the same error
+    loggers = [logging.getLogger(name) for name in ("absl", "asyncio")]
+    reported = _ReportedWriteFailure()
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        value = unraisable.exc_value
+        if isinstance(value, RuntimeError) and str(value) == "Event loop is closed":
+            return
+        previous(unraisable)
+
+    for logger in loggers:
+        logger.addFilter(reported)
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(reported)
+        if sys.unraisablehook is hook:  # not replaced meanwhile by someone else
+            sys.unraisablehook = previous
+
 
 def shape_signature(state: TrainState) -> dict[str, list[int]]:
     """``{".params['generator']['Dense_0']['kernel']": [2, 16], ...}`` for every array leaf."""
