@@ -345,7 +345,8 @@ def _add_sample_options(sample: argparse.ArgumentParser) -> None:
         text = (f"{next(iter(helps))} [{', '.join(f for f, _ in declared)}]" if len(helps) == 1
                 else "; ".join(f"{f}: {option.help}" for f, option in declared))
         kind = declared[0][1].type
-        group.add_argument(f"--{name}", type=kind, dest=f"option_{name}",
+        flags = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
+        group.add_argument(*flags, type=kind, dest=f"option_{name}",
                            metavar=kind.__name__.upper(), help=text)
 
 

@@ -64,6 +64,15 @@ def held_out_metrics(objective, state, batches: Iterator[dict], key: jax.Array) 
     return {f"test_{name}": total / count for name, total in sums.items()}
 
 
+def exponentiated(results: dict[str, Any], pairs: tuple[tuple[str, str], ...]
+                  ) -> dict[str, float]:
+    """``test_<reported>``: the exponential of each whole-split mean ``test_<name>`` (nats),
+    for the objective's ``capabilities.exp_metrics`` pairs (the mean first, then the
+    exponential: a perplexity of the whole split, not a mean of per-batch ones)."""
+    return {f"test_{reported}": math.exp(results[f"test_{name}"])
+            for name, reported in pairs if f"test_{name}" in results}
+
+
 def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
                  seed: int = 0, out: str | Path | None = None) -> dict[str, Any]:
     """Evaluates the latest checkpoint of a run folder; writes ``eval.json`` there.
@@ -110,7 +119,8 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
     config, experiment, state = load_run(workdir, config)
     objective = experiment.objective
     keys = jax.random.split(jax.random.PRNGKey(seed))
-    test_source = load_source(config.data.name, "test", data_dir(config))
+    test_source = modality.examples(load_source(config.data.name, "test", data_dir(config)),
+                                    spec, config.data.get("context", 0), train=False)
     transform = modality.transform(spec, config.data.image_size or None)
     results: dict[str, Any] = {"workdir": str(workdir), "step": int(state.step),
                                "family": config.family, "dataset": spec.name,
@@ -118,6 +128,7 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
     results.update(held_out_metrics(
         objective, state, iterate_split(test_source, config.train.batch_size, transform),
         keys[0]))
+    results.update(exponentiated(results, objective.capabilities.exp_metrics))
 
     abilities = objective.capabilities
     if names and ev.num_samples and not abilities.sample:
@@ -130,7 +141,8 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
             num_samples=ev.num_samples, batch_size=ev.batch_size, seed=seed,
             inception_weights=ev.inception_weights or os.environ.get(INCEPTION_ENV, ""),
             domain_network=lambda: _domain_network(config, test_source, transform,
-                                                   modality.batch_key))
+                                                   modality.batch_key),
+            train_records=lambda: load_source(config.data.name, "train", data_dir(config)))
         try:
             quality = modality.sample_quality(
                 spec, samples, lambda size: iterate_split(test_source, size, transform),

@@ -167,8 +167,10 @@ def build_objective(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) 
 def make_batches(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec, split: str, *,
                  shuffle: bool, shard_index: int = 0, shard_count: int = 1):
     """Deterministic batches of one split, transformed for the model by its modality."""
-    source = gdata.load_source(config.data.name, split, data_dir(config))
-    transform = modality_of(spec).transform(spec, config.data.image_size or None)
+    modality = modality_of(spec)
+    source = modality.examples(gdata.load_source(config.data.name, split, data_dir(config)),
+                               spec, config.data.get("context", 0), train=split == "train")
+    transform = modality.transform(spec, config.data.image_size or None)
     return gdata.Batches(source, config.train.batch_size, config.seed, shuffle=shuffle,
                          transform=transform, shard_index=shard_index, shard_count=shard_count)
 

@@ -58,6 +58,9 @@ class Capabilities:
       test_metrics: it has ``test_metrics(state, batch, key)``.
       sample_options: the keyword options its ``sample`` takes.
       cannot_sample: when ``sample`` is False: why, and what to run instead.
+      exp_metrics: ``(name, reported)`` pairs: ``genjax eval`` also reports the exponential
+        of the whole split's mean ``test_<name>`` (in nats) as ``test_<reported>``, e.g.
+        ``("nats_per_token", "perplexity")``.
     """
 
     sample: bool = True
@@ -65,6 +68,7 @@ class Capabilities:
     test_metrics: bool = False
     sample_options: tuple[SampleOption, ...] = ()
     cannot_sample: str = ""
+    exp_metrics: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         if not self.sample and not self.cannot_sample:

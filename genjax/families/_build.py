@@ -32,6 +32,33 @@ def warmup_adam(optim: ml_collections.ConfigDict) -> optax.GradientTransformatio
         else adam
 
 
+def adamw_cosine(optim: ml_collections.ConfigDict, steps: int) -> optax.GradientTransformation:
+    """AdamW with a linear warmup to ``optim.lr`` over ``optim.warmup_steps`` and a cosine
+    decay to ``optim.lr * optim.min_lr_ratio`` at ``optim.decay_steps`` (0: ``steps``),
+    gradient-norm clipping at ``optim.grad_clip`` (0: off), and weight decay
+    ``optim.weight_decay`` on matrices only (no biases or LayerNorm scales), as nanoGPT.
+
+    Raises:
+      ConfigError: a decay shorter than the warmup.
+    """
+    decay_steps = optim.decay_steps or steps
+    if decay_steps <= optim.warmup_steps:
+        raise ConfigError(f"optim.decay_steps ({decay_steps}; 0 means train.steps) must exceed "
+                          f"optim.warmup_steps ({optim.warmup_steps})")
+    schedule = optax.warmup_cosine_decay_schedule(
+        0.0, optim.lr, optim.warmup_steps, decay_steps, end_value=optim.lr * optim.min_lr_ratio)
+
+    def matrices(params):
+        import jax
+
+        return jax.tree.map(lambda p: p.ndim >= 2, params)
+
+    adamw = optax.adamw(schedule, b1=optim.b1, b2=optim.b2, weight_decay=optim.weight_decay,
+                        mask=matrices)
+    return optax.chain(optax.clip_by_global_norm(optim.grad_clip), adamw) if optim.grad_clip \
+        else adamw
+
+
 class Denoiser(NamedTuple):
     """The network of a diffusion-style family and what it models.
 

@@ -1,10 +1,12 @@
 """Data modalities: what a kind of data means to training, sampling and evaluation.
 
-A modality (images, 2D points; text and audio next) owns, in one module:
+A modality (images, 2D points, text; audio next) owns, in one module:
 
-* its batch key (the field a model generates, e.g. ``"image"``) and the model-input transform;
+* its batch key (the field a model generates, e.g. ``"image"``), the examples a model takes
+  from a split's stored records (the records themselves, or windows of a token stream) and
+  the model-input transform;
 * how samples are written: the loop's per-step grid, and the file formats ``genjax sample``
-  accepts (PNG grid or scatter plot, ``.npz``; later ``.txt`` / ``.wav``);
+  accepts (PNG grid or scatter plot, ``.npz``, ``.txt``, ``.jsonl``; later ``.wav``);
 * its sample-quality metrics for ``genjax eval`` (names, defaults, and how to compute them).
 
 Each module under ``genjax/modalities/`` declares ``MODALITY``; :func:`modalities` finds them
@@ -45,6 +47,8 @@ class EvalContext:
       inception_weights: path of the InceptionV3 FID weights ("" -> none).
       domain_network: loads (training once if needed) the domain feature network of the
         run's dataset; a callable so that only a modality that wants it pays for it.
+      train_records: opens the stored train split (a random-access source of records), for
+        metrics that compare samples with the training data (text: verbatim copies).
     """
 
     num_samples: int
@@ -52,6 +56,7 @@ class EvalContext:
     seed: int
     inception_weights: str = ""
     domain_network: Callable[[], Any] | None = None
+    train_records: Callable[[], Any] | None = None
 
 
 class Modality:
@@ -66,6 +71,22 @@ class Modality:
     name: str = ""
     batch_key: str = ""
     metrics: tuple[str, ...] = ()
+
+    def examples(self, source: Any, spec: DatasetSpec, length: int = 0,
+                 train: bool = True) -> Any:
+        """The examples models take, from one split's stored records (a random-access source).
+
+        Args:
+          source: the split's records (``genjax.data.load_source``).
+          spec: the dataset.
+          length: ``data.context``, tokens per example of sequence data (0: not set).
+          train: the training split (else a held-out one, read once in order).
+
+        Returns:
+          A random-access source of examples: ``source`` itself for images and points.
+        """
+        del spec, length, train
+        return source
 
     def transform(self, spec: DatasetSpec, image_size: int | None = None) -> Transform:
         """Stored records -> model inputs (e.g. uint8 images -> float32 in [-1, 1])."""
