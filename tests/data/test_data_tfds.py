@@ -105,3 +105,21 @@ def test_default_data_dir(monkeypatch, tmp_path):
         load_source("mnist", "train")
     monkeypatch.delenv("GENJAX_DATA_DIR")
     assert default_data_dir() == pathlib.Path.home() / ".cache" / "genjax" / "datasets"
+
+
+def test_prepared_tfds_text_dataset_reads_as_token_windows(tmp_path):
+    """A TFDS text dataset (as tiny_shakespeare / lm1b) goes through the same loader."""
+    from genjax.modalities import modality_of
+
+    tiny.prepare(tiny.GenjaxTinyText, tmp_path)
+    spec = dataset_spec("genjax_tiny_text", tmp_path)
+    assert spec.modality == "text" and spec.splits == {"train": 1, "test": 1}
+    modality = modality_of(spec)
+    for split, train in (("train", True), ("test", False)):
+        windows = modality.examples(load_source("genjax_tiny_text", split, tmp_path), spec,
+                                    8, train=train)
+        data = tiny.TEXTS[split].encode()
+        first = windows.take(np.array([len(windows) - 1]))["text"][0]
+        stride = 1 if train else 8
+        start = (len(windows) - 1) * stride
+        assert bytes(first.astype(np.uint8)) == data[start:start + 9]

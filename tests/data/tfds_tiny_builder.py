@@ -67,6 +67,35 @@ class GenjaxTinyUnregistered(GenjaxTinyImages, skip_registration=True):
     name = "genjax_tiny_unregistered"
 
 
+TEXTS = {"train": "First Citizen:\nBefore we proceed any further, hear me speak.\n",
+         "test": "All:\nSpeak, speak.\n"}
+
+
+class GenjaxTinyText(tfds.core.GeneratorBasedBuilder):
+    """A registered text builder shaped like TFDS's tiny_shakespeare: one ``"text"`` record
+    per split."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "Test data."}
+
+    @tfds.core.utils.classproperty
+    @classmethod
+    def code_path(cls):
+        return epath.Path(inspect.getfile(cls))
+
+    def _info(self):
+        return tfds.core.DatasetInfo(
+            builder=self, description="Tiny text for genjax tests.", disable_shuffling=True,
+            features=tfds.features.FeaturesDict({"text": tfds.features.Text()}))
+
+    def _split_generators(self, dl_manager):
+        del dl_manager
+        return {split: self._generate_examples(text) for split, text in TEXTS.items()}
+
+    def _generate_examples(self, text):
+        yield 0, {"text": text}
+
+
 def prepare(builder_cls, data_dir, file_format="array_record"):
     """Builds the dataset into data_dir and returns the builder."""
     builder = builder_cls(data_dir=str(data_dir), file_format=file_format)
