@@ -30,7 +30,9 @@ MNIST-like data is judged by a digit classifier that genjax trains once on the r
 EPILOG_FID = """\
 examples:
   genjax fid samples_a/ samples_b/ --inception-weights pt_inception-2015-12-05-6726825d.pth
+  genjax fid a.npz b.npz --network domain          # the digit classifier genjax eval uses
   genjax fid a.npz b.npz --network domain --classifier runs/classifier
+  genjax fid stats_a.npz stats_b.npz                 # precomputed mu/sigma: no network needed
 """
 
 EPILOG_TRAIN = """\
@@ -104,7 +106,12 @@ def _parser() -> argparse.ArgumentParser:
                           "trained digit classifier run (--classifier)")
     fid.add_argument("--inception-weights",
                      help=f"pt_inception-2015-12-05-6726825d.pth (default ${INCEPTION_ENV})")
-    fid.add_argument("--classifier", help="classifier run folder for --network domain")
+    fid.add_argument("--classifier",
+                     help="classifier run folder for --network domain (default: the one "
+                          "`genjax eval` trains once on --domain-dataset and caches)")
+    fid.add_argument("--domain-dataset", default="mnist_subset",
+                     help="dataset of the default --network domain classifier "
+                          "(default mnist_subset)")
     fid.add_argument("--batch-size", type=int, default=50, help="images per call (default 50)")
     fid.add_argument("--save-stats", help="also write the statistics of PATH_A to this .npz")
 
@@ -461,7 +468,7 @@ def cmd_fid(args: argparse.Namespace) -> None:
                          inception_weights=args.inception_weights or os.environ.get(
                              INCEPTION_ENV, ""),
                          classifier_dir=args.classifier, batch_size=args.batch_size,
-                         save_stats=args.save_stats)
+                         save_stats=args.save_stats, domain_dataset=args.domain_dataset)
     print(json.dumps(result, sort_keys=True))
 
 
