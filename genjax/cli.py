@@ -264,21 +264,32 @@ def _train_locked(args: argparse.Namespace, config, workdir: Path, process: int,
 
     def write_config(start_step: int) -> None:
         """Once the checkpoints (if any) restored into this model: a config that cannot
-        resume them never replaces the one they were trained with."""
+        resume them never replaces the one they were trained with; a finished run (at or past
+        ``train.steps``) trains nothing, so its config.json stays as it was trained."""
         if not main_process:
             return
+        finished = start_step >= config.train.steps
+        started.append(start_step)
+        if finished:
+            print(f"genjax: {workdir} is already trained to step {start_step} (train.steps "
+                  f"is {config.train.steps}); nothing to train. Pass "
+                  f"--config.train.steps=N with N > {start_step} to train further", flush=True)
+        else:
+            print(f"genjax: training {args.config} ({config.family} on {config.data.name}, "
+                  f"parallel={experiment.config.get('parallel', 'single')}{hosts}) "
+                  + (f"from step {start_step} " if start_step else "")
+                  + f"to step {config.train.steps} in {workdir}", flush=True)
         remove_stale_temps(saved_path)  # of a run killed while writing it (the lock is ours)
+        if finished and saved_path.exists():
+            return
         if saved_path.exists() and (conflicts or _saved_family(saved_path) != config.family):
             # a changed config, or one migrated from a former family name: keep the original
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
             write_atomic(workdir / f"config.before-{stamp}.json", saved_path.read_bytes())
         write_atomic(saved_path, gconfig.to_json(config) + "\n")
 
-    if main_process:
-        hosts = f", {processes} hosts" if processes > 1 else ""
-        print(f"genjax: training {args.config} ({config.family} on {config.data.name}, "
-              f"parallel={experiment.config.get('parallel', 'single')}{hosts}) "
-              f"to step {config.train.steps} in {workdir}", flush=True)
+    hosts = f", {processes} hosts" if processes > 1 else ""
+    started: list[int] = []  # the step the run starts at, once the checkpoints restored
     try:
         with stop_on_signals() as stop:
             train(experiment.objective, experiment.train_batches, workdir,
@@ -290,7 +301,7 @@ def _train_locked(args: argparse.Namespace, config, workdir: Path, process: int,
             f"{err.problem}. Restore the checkpoints from a backup, or re-run with "
             "--restart-from-scratch to train again from step 0 (the old checkpoints, "
             "metrics and samples are moved aside, never deleted)") from err
-    if main_process:
+    if main_process and started and started[0] < config.train.steps:
         print(f"genjax: done; samples in {workdir / 'samples'}, metrics in "
               f"{workdir / 'metrics.jsonl'}", flush=True)
 
@@ -390,10 +401,14 @@ def _check_seed_arg(seed: int) -> None:
 
 def _check_out_folder(out: Path) -> None:
     """The folder of ``--out`` exists or can be made, and takes files (checked before any
-    sampling, so a read-only folder costs nothing)."""
-    folder = out.parent
+    sampling, so a read-only folder costs nothing). A missing folder is made only when the
+    file is written: a command refused meanwhile leaves no empty folder behind."""
+    folder = out.parent.absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the nearest existing folder: the missing ones go in there
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            raise NotADirectoryError(20, "not a directory", str(folder))
         probe = folder / f".genjax-write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()

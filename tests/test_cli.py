@@ -145,6 +145,31 @@ def test_sampler_option_the_family_does_not_take(capsys, runs, tmp_path):
                             "--out", str(tmp_path / "x.png")])
     assert "this 'gan' model does not take --label" in err and "no options" in err
     assert not (tmp_path / "x.png").exists()
+    # a refused command leaves no folder it would have made for --out
+    error_of(capsys, ["sample", str(runs / "a"), "--label", "3",
+                      "--out", str(tmp_path / "new" / "sub" / "x.png")])
+    assert not (tmp_path / "new").exists()
+    error_of(capsys, ["eval", str(runs / "a"), "--metrics", "bogus",
+                      "--out", str(tmp_path / "new" / "e.json")])
+    assert not (tmp_path / "new").exists()
+
+
+def test_finished_run_rerun_trains_nothing_and_keeps_its_config(capsys, runs, tmp_path):
+    run = tmp_path / "a"
+    shutil.copytree(runs / "a", run)
+    saved = (run / "config.json").read_bytes()
+    capsys.readouterr()
+    for steps in (2, 4):  # fewer steps than trained (a default below an override), the same
+        assert train(run, steps) == 0
+        out = capsys.readouterr().out
+        assert f"already trained to step 4 (train.steps is {steps}); nothing to train" in out
+        assert "training dcgan_mnist" not in out and "genjax: done" not in out
+        assert (run / "config.json").read_bytes() == saved  # not rewritten to 2 steps
+    assert [r["step"] for r in map(json.loads, (run / "metrics.jsonl").open())] == [1, 2, 3, 4]
+    assert train(run, 5) == 0
+    out = capsys.readouterr().out
+    assert "from step 4 to step 5" in out and "genjax: done" in out
+    assert json.loads((run / "config.json").read_text())["train"]["steps"] == 5
 
 
 def old_dcgan_config(saved: dict) -> dict:

@@ -320,7 +320,7 @@ def train(
     try:
         state, meta = restore_or_init(objective, batches, seed, checkpointer)
         start = int(jax.device_get(state.step))  # also the data position: batch i at step i
-        if meta is not None:
+        if meta is not None and start < settings.steps:
             log.info("resuming from step %d", start)
         if on_start is not None:
             on_start(start)
