@@ -248,6 +248,8 @@ def _fmt_time(seconds: float) -> str:
 def plot_losses(metrics_path: str | Path, out_path: str | Path) -> Path | None:
     """Plots every metric whose name contains 'loss' against the step, one panel each.
 
+    Each logged point is marked, so a run of a single logged step still shows it.
+
     Args:
       metrics_path: a metrics.jsonl file.
       out_path: the .png file to write.
@@ -256,25 +258,35 @@ def plot_losses(metrics_path: str | Path, out_path: str | Path) -> Path | None:
       The path written, or None when there is nothing to plot.
     """
     records = read_metrics(metrics_path)
-    names = sorted({k for r in records for k in r if "loss" in k})
-    if not names:
+    if not any("loss" in k for r in records for k in r):
         return None
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(names), 1, figsize=(7, 2.4 * len(names)), sharex=True,
-                             squeeze=False)
-    for ax, name in zip(axes[:, 0], names, strict=True):
-        pts = [(r["step"], r[name]) for r in records if isinstance(r.get(name), int | float)]
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], lw=1)
-        ax.set_ylabel(name)
-        ax.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel("step")
-    fig.tight_layout()
+    fig = losses_figure(records, f"losses of {Path(metrics_path).absolute().parent.name}")
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_path, dpi=100)
     plt.close(fig)
     return out_path
+
+
+def losses_figure(records: list[dict[str, Any]], title: str):
+    """The figure of ``plot_losses``: one panel per '*loss*' metric, points marked."""
+    import matplotlib.pyplot as plt
+
+    names = sorted({k for r in records for k in r if "loss" in k})
+    fig, axes = plt.subplots(len(names), 1, figsize=(7, 1.2 + 2.4 * len(names)), sharex=True,
+                             squeeze=False)
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        pts = [(r["step"], r[name]) for r in records if isinstance(r.get(name), int | float)]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], lw=1, marker="o", ms=3)
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel("step")
+    count = len({r["step"] for r in records})
+    fig.suptitle(f"{title} ({count} logged step{'s' if count != 1 else ''})")
+    fig.tight_layout()
+    return fig

@@ -97,3 +97,23 @@ def test_resumed_and_rerun_training_keeps_every_point_and_image(tmp_path):
     assert steps[("scalar", "d_loss")] == [2, 4, 6, 8]  # the resumed step 4 is kept
     assert steps[("image", "samples")] == [4, 8]
     assert len(list((tmp_path / "tensorboard").glob("*tfevents*"))) == 3  # no file overwritten
+
+
+def test_loss_plot_of_a_single_logged_step_shows_the_point(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from genjax.core.reporting import losses_figure
+
+    (tmp_path / "run").mkdir()
+    log = MetricsLog(tmp_path / "run")
+    log.write(5, {"g_loss": 0.7, "d_loss": 1.3})
+    log.close()
+    png = plot_losses(tmp_path / "run" / "metrics.jsonl", tmp_path / "losses.png")
+    pixels = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    blue = np.array([0x1F, 0x77, 0xB4])  # matplotlib's first line colour: the markers
+    assert (np.abs(pixels - blue).sum(-1) < 30).sum() > 10
+    fig = losses_figure(read_metrics(tmp_path / "run" / "metrics.jsonl"), "losses of run")
+    assert fig._suptitle.get_text() == "losses of run (1 logged step)"
+    assert [ax.get_ylabel() for ax in fig.axes] == ["d_loss", "g_loss"]
+    assert all(line.get_marker() == "o" for ax in fig.axes for line in ax.get_lines())
