@@ -57,6 +57,7 @@ exits (143 / 130); re-run the same command to resume.
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genjax", description="Train, sample and evaluate generative models in JAX.")
+    parser.add_argument("--version", action="version", version=_version_text())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = sub.add_parser(
@@ -117,6 +118,12 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("configs", help="list the named configs with a one-line summary")
     return parser
+
+
+def _version_text() -> str:
+    from genjax import __version__
+
+    return f"genjax {__version__} (Python {sys.version.split()[0]})"
 
 
 def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
