@@ -11,9 +11,28 @@ import os
 import sys
 from pathlib import Path
 
-from genjax.app.experiment import WorkdirError, load_run, read_saved_config
+from genjax.core.files import WorkdirError
 
 __all__ = ["WorkdirError", "load_run", "main", "read_saved_config"]
+
+# Startup: this module imports no JAX (nor anything that does) at import time, so `--help`,
+# `--version` and `genjax configs` answer in well under a second of imports; each command
+# imports what it needs when it runs.
+
+
+def load_run(workdir, *args, **kwargs):
+    """``genjax.app.experiment.load_run`` (imported when called: it imports JAX)."""
+    from genjax.app.experiment import load_run as load
+
+    return load(workdir, *args, **kwargs)
+
+
+def read_saved_config(workdir, *args, **kwargs):
+    """``genjax.app.experiment.read_saved_config`` (imported when called)."""
+    from genjax.app.experiment import read_saved_config as read
+
+    return read(workdir, *args, **kwargs)
+
 
 INCEPTION_ENV = "GENJAX_INCEPTION_WEIGHTS"
 
@@ -35,6 +54,13 @@ examples:
   genjax fid stats_a.npz stats_b.npz                 # precomputed mu/sigma: no network needed
 """
 
+EPILOG_CONFIGS = """\
+examples:
+  genjax configs                 # every named config and what it trains
+  genjax configs dcgan_mnist     # its keys: --config.KEY=VALUE changes any
+  genjax configs --families      # the families and their `genjax sample` options
+"""
+
 EPILOG_TRAIN = """\
 examples:
   genjax train dcgan_mnist --workdir runs/dcgan
@@ -54,7 +80,12 @@ exits (143 / 130); re-run the same command to resume.
 """
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser. The sample command's options and formats come from the families
+    and modalities (which import JAX), so they are declared only when ``argv`` runs
+    ``sample`` (or when no ``argv`` is given)."""
+    command = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
+    full = argv is None or command == "sample"
     parser = argparse.ArgumentParser(
         prog="genjax", description="Train, sample and evaluate generative models in JAX.")
     parser.add_argument("--version", action="version", version=_version_text())
@@ -79,9 +110,10 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     sample.add_argument("--out", required=True,
                         help="output file in a format of the data's modality: "
-                             + "; ".join(f"{m.name}: {', '.join(m.sample_formats)}"
-                                         for m in _modalities().values()))
-    _add_sample_options(sample)
+                             + ("; ".join(f"{m.name}: {', '.join(m.sample_formats)}"
+                                          for m in _modalities().values()) if full else "..."))
+    if full:
+        _add_sample_options(sample)
 
     evaluate = sub.add_parser(
         "eval", help="evaluate a run's latest checkpoint on the test split; writes eval.json",
@@ -116,7 +148,15 @@ def _parser() -> argparse.ArgumentParser:
     fid.add_argument("--batch-size", type=int, default=50, help="images per call (default 50)")
     fid.add_argument("--save-stats", help="also write the statistics of PATH_A to this .npz")
 
-    sub.add_parser("configs", help="list the named configs with a one-line summary")
+    configs = sub.add_parser(
+        "configs", help="list the named configs; with a NAME, its keys and their defaults",
+        epilog=EPILOG_CONFIGS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    configs.add_argument("name", nargs="?",
+                         help="a config name or .py file: print every key it resolves to, "
+                              "its default and its one-line doc")
+    configs.add_argument("--families", action="store_true",
+                         help="list the model families (config.family) and their sample "
+                              "options instead")
     return parser
 
 
@@ -494,20 +534,29 @@ def cmd_fid(args: argparse.Namespace) -> None:
     print(json.dumps(result, sort_keys=True))
 
 
-def cmd_configs() -> None:
-    from genjax.config import list_configs
+def cmd_configs(args: argparse.Namespace) -> None:
+    import shutil
 
-    configs = list_configs()
-    width = max(map(len, configs), default=0)
-    for name, summary in configs.items():
-        print(f"{name:<{width}}  {summary}")
-    print("\nfamilies (config.family) and their sample options:")
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+    if args.name:
+        from genjax.app.configs import describe_config
+
+        print(describe_config(args.name, width))
+        return
+    if not args.families:
+        from genjax.app.configs import config_summaries
+
+        print("\n".join(config_summaries(width)))
+        print("\nkeys and defaults of one: genjax configs NAME; the model families and their "
+              "sample options: genjax configs --families")
+        return
+    print("families (config.family) and their sample options:")
     families = _families()
-    width = max(map(len, families), default=0)
+    name_width = max(map(len, families), default=0)
     for name, family in sorted(families.items()):
         options = " ".join(f"--{o.name}" for o in family.sample_options())
         former = f" (formerly {', '.join(family.aliases)})" if family.aliases else ""
-        print(f"{name:<{width}}  {family.summary}{former}"
+        print(f"{name:<{name_width}}  {family.summary}{former}"
               + (f"; sample {options}" if options else ""))
 
 
@@ -515,18 +564,36 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``genjax`` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     rest, overrides = _split_overrides(argv)
-    args = _parser().parse_args(rest)
+    parser = _parser(rest)
+    args = parser.parse_args(rest)
     if overrides and args.command not in ("train", "eval"):
-        _parser().error("--config.KEY=VALUE overrides only apply to `genjax train` and "
-                        "(eval.* keys) `genjax eval`")
+        parser.error("--config.KEY=VALUE overrides only apply to `genjax train` and "
+                     "(eval.* keys) `genjax eval`")
     _quiet_libraries()
-    configure_jax()
-    from genjax.app.fid import EvalInputError
+    if args.command != "configs":  # listing configs needs no JAX
+        configure_jax()
     from genjax.config import ConfigError
-    from genjax.core.checkpoint import CheckpointError
-    from genjax.core.loop import NonFiniteLossError, TrainingInterrupted
-    from genjax.data import DatasetError
-    from genjax.metrics.inception import InceptionWeightsError
+
+    def usage_errors() -> tuple[type[BaseException], ...]:
+        """Errors printed as one line with exit 2 (imported only when one is raised)."""
+        from genjax.app.fid import EvalInputError
+        from genjax.data import DatasetError
+        from genjax.metrics.inception import InceptionWeightsError
+
+        return (ConfigError, WorkdirError, DatasetError, EvalInputError,
+                InceptionWeightsError)
+
+    def run_errors() -> tuple[type[BaseException], ...]:
+        """Errors printed as one line with exit 1."""
+        from genjax.core.checkpoint import CheckpointError
+        from genjax.core.loop import NonFiniteLossError
+
+        return (CheckpointError, NonFiniteLossError)
+
+    def interrupted() -> type[BaseException]:
+        from genjax.core.loop import TrainingInterrupted
+
+        return TrainingInterrupted
 
     try:
         if args.command == "train":
@@ -538,13 +605,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "fid":
             cmd_fid(args)
         else:
-            cmd_configs()
-    except (ConfigError, DatasetError, CheckpointError, NonFiniteLossError, WorkdirError,
-            EvalInputError, InceptionWeightsError) as err:
+            cmd_configs(args)
+    except usage_errors() + run_errors() as err:
         print(f"genjax: error: {err}", file=sys.stderr)
-        return 2 if isinstance(err, ConfigError | WorkdirError | DatasetError
-                               | EvalInputError | InceptionWeightsError) else 1
-    except TrainingInterrupted as err:  # SIGTERM / SIGINT during training: saved, resumable
+        return 2 if isinstance(err, usage_errors()) else 1
+    except interrupted() as err:  # SIGTERM / SIGINT during training: saved, resumable
         print(f"genjax: interrupted: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:

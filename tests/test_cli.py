@@ -64,6 +64,47 @@ def test_configs_command_lists_summaries(capsys):
     assert main(["configs"]) == 0
     out = capsys.readouterr().out
     assert "dcgan_mnist" in out and "DCGAN" in out
+    # whole first paragraphs, wrapped, never cut mid-sentence
+    joined = " ".join(line.strip() for line in out.splitlines())
+    assert ("maxout discriminator (3 x 200, 5 pieces), Adam(1e-4, beta1 0.8), batch 100, on "
+            "toy2d_ring.") in joined
+    assert "genjax configs NAME" in out
+    assert main(["configs", "--families"]) == 0
+    out = capsys.readouterr().out
+    assert "gan " in out and "ddpm" in out and "--sampler" in out
+
+
+def test_configs_name_prints_every_resolved_key_with_its_default_and_doc(capsys):
+    from genjax.config import flatten, load_config
+
+    assert main(["configs", "dcgan_mnist"]) == 0
+    out = capsys.readouterr().out
+    keys = {line.split("=")[0].strip(): line for line in out.splitlines()
+            if line.startswith("  ") and " = " in line}
+    assert set(keys) == set(flatten(load_config("dcgan_mnist")))
+    assert "= 700" in keys["train.steps"] and "= (256, 128, 64)" in keys["model.g_features"]
+    assert keys["model.arch"].endswith("# dcgan | mlp | progressive")  # the schema's comment
+    assert keys["data.image_size"].endswith("# pad 28 -> 32")  # the family's over the base's
+    assert "#" not in keys["seed"]
+    err = error_of(capsys, ["configs", "dcgan_mnst"])
+    assert "Did you mean dcgan_mnist" in err
+
+
+def test_help_version_and_configs_import_no_jax():
+    """What makes `--help` and `genjax configs` start in a fraction of a second (timed in
+    benchmarks/startup.py): none of them imports JAX."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from genjax.cli import main\n"
+            "for argv in (['--help'], ['train', '--help'], ['configs'], ['--version']):\n"
+            "    try:\n"
+            "        main(argv)\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            "assert 'jax' not in sys.modules, 'jax imported'\n"
+            "assert 'genjax.families' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120)
 
 
 def test_every_command_has_help(capsys):
