@@ -229,11 +229,20 @@ def _quiet_libraries() -> None:
 
 def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
     from genjax import config as gconfig
-    from genjax.app.experiment import upgrade
-    from genjax.core.files import WorkdirLock, WorkdirLockedError
 
     config = gconfig.load_config(args.config)
     gconfig.apply_overrides(config, overrides)
+    train_config(args, config)
+
+
+def train_config(args: argparse.Namespace, config) -> None:
+    """``genjax train`` of a loaded config (``genjax.train`` calls it too): ``args`` holds
+    ``config`` (the name shown), ``workdir``, ``allow_config_change`` and
+    ``restart_from_scratch``."""
+    from genjax import config as gconfig
+    from genjax.app.experiment import upgrade
+    from genjax.core.files import WorkdirLock, WorkdirLockedError
+
     config = upgrade(config)  # a config of a former family name, in its family's schema
     gconfig.check_seed(config.seed)
     workdir = _workdir_arg(args.workdir)

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import genjax
+from genjax._version import __version__
 from genjax.core.checkpoint import Checkpointer
 from genjax.core.objective import Objective
 from genjax.core.parallel import process_local
@@ -366,7 +366,7 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
         if not bool(_all_finite(state)):  # finite losses can still precede a bad update
             raise NonFiniteLossError(step, "the parameters or optimizer state", last_saved)
         checkpointer.save(state, {"seed": seed, "data_position": step,
-                                  "genjax_version": genjax.__version__})
+                                  "genjax_version": __version__})
         last_saved = step
 
     def check_finite() -> None:
