@@ -615,6 +615,9 @@ def main(argv: list[str] | None = None) -> int:
             cmd_fid(args)
         else:
             cmd_configs(args)
+    except (ConfigError, WorkdirError) as err:  # the common ones, without importing more
+        print(f"genjax: error: {err}", file=sys.stderr)
+        return 2
     except usage_errors() + run_errors() as err:
         print(f"genjax: error: {err}", file=sys.stderr)
         return 2 if isinstance(err, usage_errors()) else 1
