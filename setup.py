@@ -10,4 +10,5 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["genjax", "genjax.*"]), "genjax.configs"],
     package_dir={"genjax.configs": "experiments/configs"},
+    package_data={"genjax": ["py.typed"]},  # PEP 561: the package ships its type hints
 )

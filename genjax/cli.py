@@ -11,9 +11,28 @@ import os
 import sys
 from pathlib import Path
 
-from genjax.app.experiment import WorkdirError, load_run, read_saved_config
+from genjax.core.files import WorkdirError
 
 __all__ = ["WorkdirError", "load_run", "main", "read_saved_config"]
+
+# Startup: this module imports no JAX (nor anything that does) at import time, so `--help`,
+# `--version` and `genjax configs` answer in well under a second of imports; each command
+# imports what it needs when it runs.
+
+
+def load_run(workdir, *args, **kwargs):
+    """``genjax.app.experiment.load_run`` (imported when called: it imports JAX)."""
+    from genjax.app.experiment import load_run as load
+
+    return load(workdir, *args, **kwargs)
+
+
+def read_saved_config(workdir, *args, **kwargs):
+    """``genjax.app.experiment.read_saved_config`` (imported when called)."""
+    from genjax.app.experiment import read_saved_config as read
+
+    return read(workdir, *args, **kwargs)
+
 
 INCEPTION_ENV = "GENJAX_INCEPTION_WEIGHTS"
 
@@ -30,7 +49,16 @@ MNIST-like data is judged by a digit classifier that genjax trains once on the r
 EPILOG_FID = """\
 examples:
   genjax fid samples_a/ samples_b/ --inception-weights pt_inception-2015-12-05-6726825d.pth
+  genjax fid a.npz b.npz --network domain          # the digit classifier genjax eval uses
   genjax fid a.npz b.npz --network domain --classifier runs/classifier
+  genjax fid stats_a.npz stats_b.npz                 # precomputed mu/sigma: no network needed
+"""
+
+EPILOG_CONFIGS = """\
+examples:
+  genjax configs                 # every named config and what it trains
+  genjax configs dcgan_mnist     # its keys: --config.KEY=VALUE changes any
+  genjax configs --families      # the families and their `genjax sample` options
 """
 
 EPILOG_TRAIN = """\
@@ -52,9 +80,15 @@ exits (143 / 130); re-run the same command to resume.
 """
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser. The sample command's options and formats come from the families
+    and modalities (which import JAX), so they are declared only when ``argv`` runs
+    ``sample`` (or when no ``argv`` is given)."""
+    command = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
+    full = argv is None or command == "sample"
     parser = argparse.ArgumentParser(
         prog="genjax", description="Train, sample and evaluate generative models in JAX.")
+    parser.add_argument("--version", action="version", version=_version_text())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = sub.add_parser(
@@ -76,9 +110,10 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     sample.add_argument("--out", required=True,
                         help="output file in a format of the data's modality: "
-                             + "; ".join(f"{m.name}: {', '.join(m.sample_formats)}"
-                                         for m in _modalities().values()))
-    _add_sample_options(sample)
+                             + ("; ".join(f"{m.name}: {', '.join(m.sample_formats)}"
+                                          for m in _modalities().values()) if full else "..."))
+    if full:
+        _add_sample_options(sample)
 
     evaluate = sub.add_parser(
         "eval", help="evaluate a run's latest checkpoint on the test split; writes eval.json",
@@ -104,12 +139,31 @@ def _parser() -> argparse.ArgumentParser:
                           "trained digit classifier run (--classifier)")
     fid.add_argument("--inception-weights",
                      help=f"pt_inception-2015-12-05-6726825d.pth (default ${INCEPTION_ENV})")
-    fid.add_argument("--classifier", help="classifier run folder for --network domain")
+    fid.add_argument("--classifier",
+                     help="classifier run folder for --network domain (default: the one "
+                          "`genjax eval` trains once on --domain-dataset and caches)")
+    fid.add_argument("--domain-dataset", default="mnist_subset",
+                     help="dataset of the default --network domain classifier "
+                          "(default mnist_subset)")
     fid.add_argument("--batch-size", type=int, default=50, help="images per call (default 50)")
     fid.add_argument("--save-stats", help="also write the statistics of PATH_A to this .npz")
 
-    sub.add_parser("configs", help="list the named configs with a one-line summary")
+    configs = sub.add_parser(
+        "configs", help="list the named configs; with a NAME, its keys and their defaults",
+        epilog=EPILOG_CONFIGS, formatter_class=argparse.RawDescriptionHelpFormatter)
+    configs.add_argument("name", nargs="?",
+                         help="a config name or .py file: print every key it resolves to, "
+                              "its default and its one-line doc")
+    configs.add_argument("--families", action="store_true",
+                         help="list the model families (config.family) and their sample "
+                              "options instead")
     return parser
+
+
+def _version_text() -> str:
+    from genjax import __version__
+
+    return f"genjax {__version__} (Python {sys.version.split()[0]})"
 
 
 def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -175,11 +229,20 @@ def _quiet_libraries() -> None:
 
 def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
     from genjax import config as gconfig
-    from genjax.app.experiment import upgrade
-    from genjax.core.files import WorkdirLock, WorkdirLockedError
 
     config = gconfig.load_config(args.config)
     gconfig.apply_overrides(config, overrides)
+    train_config(args, config)
+
+
+def train_config(args: argparse.Namespace, config) -> None:
+    """``genjax train`` of a loaded config (``genjax.train`` calls it too): ``args`` holds
+    ``config`` (the name shown), ``workdir``, ``allow_config_change`` and
+    ``restart_from_scratch``."""
+    from genjax import config as gconfig
+    from genjax.app.experiment import upgrade
+    from genjax.core.files import WorkdirLock, WorkdirLockedError
+
     config = upgrade(config)  # a config of a former family name, in its family's schema
     gconfig.check_seed(config.seed)
     workdir = _workdir_arg(args.workdir)
@@ -257,21 +320,32 @@ def _train_locked(args: argparse.Namespace, config, workdir: Path, process: int,
 
     def write_config(start_step: int) -> None:
         """Once the checkpoints (if any) restored into this model: a config that cannot
-        resume them never replaces the one they were trained with."""
+        resume them never replaces the one they were trained with; a finished run (at or past
+        ``train.steps``) trains nothing, so its config.json stays as it was trained."""
         if not main_process:
             return
+        finished = start_step >= config.train.steps
+        started.append(start_step)
+        if finished:
+            print(f"genjax: {workdir} is already trained to step {start_step} (train.steps "
+                  f"is {config.train.steps}); nothing to train. Pass "
+                  f"--config.train.steps=N with N > {start_step} to train further", flush=True)
+        else:
+            print(f"genjax: training {args.config} ({config.family} on {config.data.name}, "
+                  f"parallel={experiment.config.get('parallel', 'single')}{hosts}) "
+                  + (f"from step {start_step} " if start_step else "")
+                  + f"to step {config.train.steps} in {workdir}", flush=True)
         remove_stale_temps(saved_path)  # of a run killed while writing it (the lock is ours)
+        if finished and saved_path.exists():
+            return
         if saved_path.exists() and (conflicts or _saved_family(saved_path) != config.family):
             # a changed config, or one migrated from a former family name: keep the original
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
             write_atomic(workdir / f"config.before-{stamp}.json", saved_path.read_bytes())
         write_atomic(saved_path, gconfig.to_json(config) + "\n")
 
-    if main_process:
-        hosts = f", {processes} hosts" if processes > 1 else ""
-        print(f"genjax: training {args.config} ({config.family} on {config.data.name}, "
-              f"parallel={experiment.config.get('parallel', 'single')}{hosts}) "
-              f"to step {config.train.steps} in {workdir}", flush=True)
+    hosts = f", {processes} hosts" if processes > 1 else ""
+    started: list[int] = []  # the step the run starts at, once the checkpoints restored
     try:
         with stop_on_signals() as stop:
             train(experiment.objective, experiment.train_batches, workdir,
@@ -283,7 +357,7 @@ def _train_locked(args: argparse.Namespace, config, workdir: Path, process: int,
             f"{err.problem}. Restore the checkpoints from a backup, or re-run with "
             "--restart-from-scratch to train again from step 0 (the old checkpoints, "
             "metrics and samples are moved aside, never deleted)") from err
-    if main_process:
+    if main_process and started and started[0] < config.train.steps:
         print(f"genjax: done; samples in {workdir / 'samples'}, metrics in "
               f"{workdir / 'metrics.jsonl'}", flush=True)
 
@@ -384,10 +458,14 @@ def _check_seed_arg(seed: int) -> None:
 
 def _check_out_folder(out: Path) -> None:
     """The folder of ``--out`` exists or can be made, and takes files (checked before any
-    sampling, so a read-only folder costs nothing)."""
-    folder = out.parent
+    sampling, so a read-only folder costs nothing). A missing folder is made only when the
+    file is written: a command refused meanwhile leaves no empty folder behind."""
+    folder = out.parent.absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the nearest existing folder: the missing ones go in there
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            raise NotADirectoryError(20, "not a directory", str(folder))
         probe = folder / f".genjax-write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
@@ -464,24 +542,33 @@ def cmd_fid(args: argparse.Namespace) -> None:
                          inception_weights=args.inception_weights or os.environ.get(
                              INCEPTION_ENV, ""),
                          classifier_dir=args.classifier, batch_size=args.batch_size,
-                         save_stats=args.save_stats)
+                         save_stats=args.save_stats, domain_dataset=args.domain_dataset)
     print(json.dumps(result, sort_keys=True))
 
 
-def cmd_configs() -> None:
-    from genjax.config import list_configs
+def cmd_configs(args: argparse.Namespace) -> None:
+    import shutil
 
-    configs = list_configs()
-    width = max(map(len, configs), default=0)
-    for name, summary in configs.items():
-        print(f"{name:<{width}}  {summary}")
-    print("\nfamilies (config.family) and their sample options:")
+    width = max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+    if args.name:
+        from genjax.app.configs import describe_config
+
+        print(describe_config(args.name, width))
+        return
+    if not args.families:
+        from genjax.app.configs import config_summaries
+
+        print("\n".join(config_summaries(width)))
+        print("\nkeys and defaults of one: genjax configs NAME; the model families and their "
+              "sample options: genjax configs --families")
+        return
+    print("families (config.family) and their sample options:")
     families = _families()
-    width = max(map(len, families), default=0)
+    name_width = max(map(len, families), default=0)
     for name, family in sorted(families.items()):
         options = " ".join(f"--{o.name}" for o in family.sample_options())
         former = f" (formerly {', '.join(family.aliases)})" if family.aliases else ""
-        print(f"{name:<{width}}  {family.summary}{former}"
+        print(f"{name:<{name_width}}  {family.summary}{former}"
               + (f"; sample {options}" if options else ""))
 
 
@@ -489,18 +576,36 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``genjax`` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     rest, overrides = _split_overrides(argv)
-    args = _parser().parse_args(rest)
+    parser = _parser(rest)
+    args = parser.parse_args(rest)
     if overrides and args.command not in ("train", "eval"):
-        _parser().error("--config.KEY=VALUE overrides only apply to `genjax train` and "
-                        "(eval.* keys) `genjax eval`")
+        parser.error("--config.KEY=VALUE overrides only apply to `genjax train` and "
+                     "(eval.* keys) `genjax eval`")
     _quiet_libraries()
-    configure_jax()
-    from genjax.app.fid import EvalInputError
+    if args.command != "configs":  # listing configs needs no JAX
+        configure_jax()
     from genjax.config import ConfigError
-    from genjax.core.checkpoint import CheckpointError
-    from genjax.core.loop import NonFiniteLossError, TrainingInterrupted
-    from genjax.data import DatasetError
-    from genjax.metrics.inception import InceptionWeightsError
+
+    def usage_errors() -> tuple[type[BaseException], ...]:
+        """Errors printed as one line with exit 2 (imported only when one is raised)."""
+        from genjax.app.fid import EvalInputError
+        from genjax.data import DatasetError
+        from genjax.metrics.inception import InceptionWeightsError
+
+        return (ConfigError, WorkdirError, DatasetError, EvalInputError,
+                InceptionWeightsError)
+
+    def run_errors() -> tuple[type[BaseException], ...]:
+        """Errors printed as one line with exit 1."""
+        from genjax.core.checkpoint import CheckpointError
+        from genjax.core.loop import NonFiniteLossError
+
+        return (CheckpointError, NonFiniteLossError)
+
+    def interrupted() -> type[BaseException]:
+        from genjax.core.loop import TrainingInterrupted
+
+        return TrainingInterrupted
 
     try:
         if args.command == "train":
@@ -512,13 +617,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "fid":
             cmd_fid(args)
         else:
-            cmd_configs()
-    except (ConfigError, DatasetError, CheckpointError, NonFiniteLossError, WorkdirError,
-            EvalInputError, InceptionWeightsError) as err:
+            cmd_configs(args)
+    except (ConfigError, WorkdirError) as err:  # the common ones, without importing more
         print(f"genjax: error: {err}", file=sys.stderr)
-        return 2 if isinstance(err, ConfigError | WorkdirError | DatasetError
-                               | EvalInputError | InceptionWeightsError) else 1
-    except TrainingInterrupted as err:  # SIGTERM / SIGINT during training: saved, resumable
+        return 2
+    except usage_errors() + run_errors() as err:
+        print(f"genjax: error: {err}", file=sys.stderr)
+        return 2 if isinstance(err, usage_errors()) else 1
+    except interrupted() as err:  # SIGTERM / SIGINT during training: saved, resumable
         print(f"genjax: interrupted: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:

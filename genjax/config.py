@@ -101,19 +101,46 @@ def with_defaults(config: ml_collections.ConfigDict) -> ml_collections.ConfigDic
 
 
 def list_configs() -> dict[str, str]:
-    """Named configs and the first line of each one's docstring."""
-    # Imported by name: the recipes import the families, which sit above this module in the
-    # layers, so config does not import them statically.
-    package = importlib.import_module(CONFIGS_PACKAGE)
+    """Named configs and the first paragraph of each one's docstring (one line).
+
+    Read from the sources without importing them (importing a recipe imports its family,
+    which imports JAX: seconds), so ``genjax configs`` and name checks stay fast.
+    """
+    package = importlib.import_module(CONFIGS_PACKAGE)  # its __init__ imports nothing heavy
 
     out = {}
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"{CONFIGS_PACKAGE}.{info.name}")
-        if hasattr(module, "get_config"):
-            out[info.name] = ((module.__doc__ or "").strip().splitlines() or [""])[0]
+        path = Path(info.module_finder.path) / f"{info.name}.py"
+        tree = ast.parse(path.read_text(), str(path))
+        if _defines(tree, "get_config"):
+            out[info.name] = first_paragraph(ast.get_docstring(tree) or "")
     return out
+
+
+def first_paragraph(doc: str) -> str:
+    """The first paragraph of a docstring as one line (never cut mid-sentence)."""
+    lines = []
+    for line in doc.strip().splitlines():
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return " ".join(lines)
+
+
+def _defines(tree: ast.Module, name: str) -> bool:
+    """Whether a module's top level defines, assigns or imports ``name``."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            return True
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return True
+        if isinstance(node, ast.ImportFrom) and any(
+                (a.asname or a.name) == name for a in node.names):
+            return True
+    return False
 
 
 def load_config(name_or_path: str) -> ml_collections.ConfigDict:

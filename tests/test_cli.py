@@ -64,6 +64,47 @@ def test_configs_command_lists_summaries(capsys):
     assert main(["configs"]) == 0
     out = capsys.readouterr().out
     assert "dcgan_mnist" in out and "DCGAN" in out
+    # whole first paragraphs, wrapped, never cut mid-sentence
+    joined = " ".join(line.strip() for line in out.splitlines())
+    assert ("maxout discriminator (3 x 200, 5 pieces), Adam(1e-4, beta1 0.8), batch 100, on "
+            "toy2d_ring.") in joined
+    assert "genjax configs NAME" in out
+    assert main(["configs", "--families"]) == 0
+    out = capsys.readouterr().out
+    assert "gan " in out and "ddpm" in out and "--sampler" in out
+
+
+def test_configs_name_prints_every_resolved_key_with_its_default_and_doc(capsys):
+    from genjax.config import flatten, load_config
+
+    assert main(["configs", "dcgan_mnist"]) == 0
+    out = capsys.readouterr().out
+    keys = {line.split("=")[0].strip(): line for line in out.splitlines()
+            if line.startswith("  ") and " = " in line}
+    assert set(keys) == set(flatten(load_config("dcgan_mnist")))
+    assert "= 700" in keys["train.steps"] and "= (256, 128, 64)" in keys["model.g_features"]
+    assert keys["model.arch"].endswith("# dcgan | mlp | progressive")  # the schema's comment
+    assert keys["data.image_size"].endswith("# pad 28 -> 32")  # the family's over the base's
+    assert "#" not in keys["seed"]
+    err = error_of(capsys, ["configs", "dcgan_mnst"])
+    assert "Did you mean dcgan_mnist" in err
+
+
+def test_help_version_and_configs_import_no_jax():
+    """What makes `--help` and `genjax configs` start in a fraction of a second (timed in
+    benchmarks/startup.py): none of them imports JAX."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from genjax.cli import main\n"
+            "for argv in (['--help'], ['train', '--help'], ['configs'], ['--version']):\n"
+            "    try:\n"
+            "        main(argv)\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            "assert 'jax' not in sys.modules, 'jax imported'\n"
+            "assert 'genjax.families' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120)
 
 
 def test_every_command_has_help(capsys):
@@ -145,6 +186,31 @@ def test_sampler_option_the_family_does_not_take(capsys, runs, tmp_path):
                             "--out", str(tmp_path / "x.png")])
     assert "this 'gan' model does not take --label" in err and "no options" in err
     assert not (tmp_path / "x.png").exists()
+    # a refused command leaves no folder it would have made for --out
+    error_of(capsys, ["sample", str(runs / "a"), "--label", "3",
+                      "--out", str(tmp_path / "new" / "sub" / "x.png")])
+    assert not (tmp_path / "new").exists()
+    error_of(capsys, ["eval", str(runs / "a"), "--metrics", "bogus",
+                      "--out", str(tmp_path / "new" / "e.json")])
+    assert not (tmp_path / "new").exists()
+
+
+def test_finished_run_rerun_trains_nothing_and_keeps_its_config(capsys, runs, tmp_path):
+    run = tmp_path / "a"
+    shutil.copytree(runs / "a", run)
+    saved = (run / "config.json").read_bytes()
+    capsys.readouterr()
+    for steps in (2, 4):  # fewer steps than trained (a default below an override), the same
+        assert train(run, steps) == 0
+        out = capsys.readouterr().out
+        assert f"already trained to step 4 (train.steps is {steps}); nothing to train" in out
+        assert "training dcgan_mnist" not in out and "genjax: done" not in out
+        assert (run / "config.json").read_bytes() == saved  # not rewritten to 2 steps
+    assert [r["step"] for r in map(json.loads, (run / "metrics.jsonl").open())] == [1, 2, 3, 4]
+    assert train(run, 5) == 0
+    out = capsys.readouterr().out
+    assert "from step 4 to step 5" in out and "genjax: done" in out
+    assert json.loads((run / "config.json").read_text())["train"]["steps"] == 5
 
 
 def old_dcgan_config(saved: dict) -> dict:

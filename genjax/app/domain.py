@@ -13,10 +13,12 @@ from uniform.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import logging
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -63,8 +65,10 @@ def train_domain_classifier(config, workdir: Path) -> Path:
     write_atomic(workdir / "config.json", to_json(config) + "\n")
     log.warning("training the domain classifier on %s once (%d steps); cached in %s",
                 config.data.name, config.train.steps, workdir)
-    train(experiment.objective, experiment.train_batches, workdir, experiment.settings,
-          config.seed, eval_batches=experiment.eval_batches, writer=experiment.modality)
+    # its progress goes to stderr: the stdout of `genjax eval` / `genjax fid` is their JSON
+    with contextlib.redirect_stdout(sys.stderr):
+        train(experiment.objective, experiment.train_batches, workdir, experiment.settings,
+              config.seed, eval_batches=experiment.eval_batches, writer=experiment.modality)
     return workdir
 
 
@@ -138,10 +142,18 @@ def domain_network_for(config, classifier_dir: str = "", steps: int | None = Non
     Returns:
       The classifier's run folder.
     """
+    return domain_classifier_dir(config.data.name, config.data.data_dir, classifier_dir, steps)
+
+
+def domain_classifier_dir(dataset: str, data_dir: str = "", classifier_dir: str = "",
+                          steps: int | None = None) -> Path:
+    """The run folder of the domain classifier trained on ``dataset``, training it into the
+    cache once if needed (see ``domain_network_for``; ``genjax fid --network domain`` names
+    the dataset instead of a run)."""
     if classifier_dir:
         return Path(classifier_dir)
-    workdir = cached_classifier_dir(config.data.name, config.data.data_dir)
-    clf_config = domain_classifier_config(config.data.name, config.data.data_dir)
+    workdir = cached_classifier_dir(dataset, data_dir)
+    clf_config = domain_classifier_config(dataset, data_dir)
     if steps is not None:
         clf_config.train.steps = steps
         clf_config.train.checkpoint_every = steps

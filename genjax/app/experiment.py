@@ -17,6 +17,7 @@ import ml_collections
 
 from genjax import data as gdata
 from genjax.config import ConfigError, check_model_sizes, check_seed
+from genjax.core.files import WorkdirError
 from genjax.core.loop import LoopSettings
 from genjax.core.objective import Objective
 from genjax.core.parallel import PARALLEL_MODES, ParallelError, check_divisible, step_factory
@@ -269,10 +270,6 @@ def check_fits_in_memory(shapes: Any, config, available: int | None = None) -> N
 
 
 # -- run folders written by ``genjax train`` -------------------------------------------------
-
-
-class WorkdirError(RuntimeError):
-    """The workdir cannot be used; the message says the fix."""
 
 
 # What ``genjax train`` writes into a run folder (``train.lock`` stays: it is the lock).

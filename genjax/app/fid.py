@@ -109,8 +109,21 @@ def _to_float(images: np.ndarray) -> np.ndarray:
 
 def fid_between(path_a: Path, path_b: Path, *, network: str = "inception",
                 inception_weights: str = "", classifier_dir: str | None = None,
-                batch_size: int = 50, save_stats: str | None = None) -> dict:
+                batch_size: int = 50, save_stats: str | None = None,
+                domain_dataset: str = "mnist_subset") -> dict:
     """FID between two image sets through InceptionV3 pool3 or a domain digit classifier.
+
+    Two sets of precomputed statistics need no network at all (no weights are read).
+
+    Args:
+      path_a, path_b: the two sets (see ``load_image_set``).
+      network: ``"inception"`` or ``"domain"``.
+      inception_weights: the InceptionV3 weights file ("" -> ``$GENJAX_INCEPTION_WEIGHTS``).
+      classifier_dir: the domain network's classifier run folder; None or "" -> the one
+        ``genjax eval`` trains (once, cached) on ``domain_dataset``.
+      batch_size: images per network call.
+      save_stats: also write the statistics of ``path_a`` to this ``.npz``.
+      domain_dataset: the dataset the default domain classifier is trained on.
 
     Returns:
       ``{"fid", "network", "count_a", "count_b"}`` (counts are None for precomputed stats).
@@ -122,9 +135,6 @@ def fid_between(path_a: Path, path_b: Path, *, network: str = "inception",
 
     if batch_size < 1:
         raise EvalInputError(f"--batch-size must be >= 1, got {batch_size}")
-    if network == "domain" and not classifier_dir:
-        raise EvalInputError("--network domain needs --classifier RUN_DIR (a "
-                             "`genjax train classifier_mnist` run folder)")
     channels = 1 if network == "domain" else None
     # both sets are read and checked before the (slow) feature network loads
     sets = [load_image_set(path, channels) for path in (path_a, path_b)]
@@ -135,9 +145,10 @@ def fid_between(path_a: Path, path_b: Path, *, network: str = "inception",
     embed = None
     if any(not isinstance(d, dict) for d in sets):
         if network == "domain":
-            from genjax.app.domain import load_domain_network
+            from genjax.app.domain import domain_classifier_dir, load_domain_network
 
-            domain = load_domain_network(Path(classifier_dir))
+            domain = load_domain_network(domain_classifier_dir(domain_dataset,
+                                                               classifier_dir=classifier_dir or ""))
             embed = lambda x: domain(x)[0]  # noqa: E731
         else:
             from genjax.metrics.inception import make_feature_fn

@@ -117,6 +117,11 @@ def fsync_dir(folder: str | Path) -> None:
         os.close(fd)
 
 
+class WorkdirError(RuntimeError):
+    """The workdir cannot be used; the message says the fix (``genjax.app.experiment``
+    re-exports it; defined here so the command line names it without importing JAX)."""
+
+
 class WorkdirLockedError(RuntimeError):
     """Another live process holds the workdir's lock."""
 

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import genjax
+from genjax._version import __version__
 from genjax.core.checkpoint import Checkpointer
 from genjax.core.objective import Objective
 from genjax.core.parallel import process_local
@@ -280,7 +280,8 @@ def train(
 
     Writes ``checkpoints/``, ``metrics.jsonl``, ``tensorboard/`` and ``plots/losses.png``
     into ``workdir``, and with a ``writer`` ``samples/step_XXXXXXX.*`` (and
-    ``samples/recon_step_XXXXXXX.*`` for an objective that declares ``reconstruct``).
+    ``samples/recon_step_XXXXXXX.*`` for an objective that declares ``reconstruct``); the
+    ``.png`` ones also go to TensorBoard as images.
     Step ``i`` uses batch ``i`` of ``batches`` and
     key ``fold_in(train_key, i)``, so a resumed run continues exactly as if never stopped.
 
@@ -319,7 +320,7 @@ def train(
     try:
         state, meta = restore_or_init(objective, batches, seed, checkpointer)
         start = int(jax.device_get(state.step))  # also the data position: batch i at step i
-        if meta is not None:
+        if meta is not None and start < settings.steps:
             log.info("resuming from step %d", start)
         if on_start is not None:
             on_start(start)
@@ -365,7 +366,7 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
         if not bool(_all_finite(state)):  # finite losses can still precede a bad update
             raise NonFiniteLossError(step, "the parameters or optimizer state", last_saved)
         checkpointer.save(state, {"seed": seed, "data_position": step,
-                                  "genjax_version": genjax.__version__})
+                                  "genjax_version": __version__})
         last_saved = step
 
     def check_finite() -> None:
@@ -434,14 +435,16 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
                 if sample_fn is not None:
                     samples = sample_fn(local, jax.random.fold_in(keys["sample"], step),
                                         settings.num_samples)
-                    writer.write_samples(np.asarray(samples),
-                                         workdir / "samples" / f"step_{step:07d}")
+                    written = writer.write_samples(np.asarray(samples),
+                                                   workdir / "samples" / f"step_{step:07d}")
+                    metrics_log.write_image("samples", written, step)
                 if recon_fn is not None:
                     inputs = recon_inputs(recon_batches, RECON_COLUMNS)
                     recon = recon_fn(local, inputs, jax.random.fold_in(keys["sample"], step))
-                    writer.write_reconstructions(
+                    written = writer.write_reconstructions(
                         inputs[objective.data_key], np.asarray(recon),
                         workdir / "samples" / f"recon_step_{step:07d}")
+                    metrics_log.write_image("reconstructions", written, step)
             if step % settings.checkpoint_every == 0 or step == settings.steps:
                 save(state)
             checkpointer.seal_finished()  # checksums of the saves finished in the background

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import struct
 import sys
 import time
 from pathlib import Path
@@ -19,7 +20,9 @@ class MetricsLog:
     """Appends one JSON object per logged step to ``metrics.jsonl`` and mirrors it to TensorBoard.
 
     TensorBoard event files are written with tensorboardX (no TensorFlow needed) under
-    ``<workdir>/tensorboard``.
+    ``<workdir>/tensorboard``, one new file per run of the loop. A resumed run first drops
+    the events past its start step from the earlier files (``truncate_events``), so every
+    logged step is held exactly once; the step it resumes at keeps its points.
 
     Args:
       workdir: the run folder.
@@ -35,9 +38,14 @@ class MetricsLog:
         if enabled:
             from tensorboardX import SummaryWriter
 
-            self._tb = SummaryWriter(str(Path(workdir) / "tensorboard"), flush_secs=10,
-                                     purge_step=resume_step or None)
+            folder = Path(workdir) / "tensorboard"
             self._truncate_after(resume_step)
+            truncate_events(folder, resume_step)
+            # tensorboardX names a file by the second and the host only: a numbered suffix
+            # keeps two runs started within one second from writing the same file
+            runs = len(_event_files(folder))
+            self._tb = SummaryWriter(str(folder), flush_secs=10,
+                                     filename_suffix=f".{runs + 1:04d}")
 
     def write(self, step: int, metrics: dict[str, float]) -> None:
         """Records the metrics of one step."""
@@ -50,6 +58,19 @@ class MetricsLog:
             if isinstance(value, int | float) and math.isfinite(value):
                 self._tb.add_scalar(name, value, int(step))
 
+    def write_image(self, tag: str, path: str | Path, step: int) -> None:
+        """Shows a written ``.png`` (a sample grid, a scatter plot) in TensorBoard's images
+        tab under ``tag``; files of other formats are not images and are skipped."""
+        path = Path(path)
+        if not self.enabled or path.suffix.lower() != ".png" or not path.exists():
+            return
+        import numpy as np
+        from PIL import Image
+
+        with Image.open(path) as img:
+            pixels = np.asarray(img.convert("RGB"))
+        self._tb.add_image(tag, pixels, int(step), dataformats="HWC")
+
     def _truncate_after(self, step: int) -> None:
         truncate_metrics(self.path, step)
 
@@ -57,6 +78,66 @@ class MetricsLog:
         """Flushes TensorBoard files."""
         if self._tb is not None:
             self._tb.close()
+
+
+def _event_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if "tfevents" in p.name and not p.name.startswith("."))
+
+
+def read_event_records(path: str | Path) -> list[bytes]:
+    """The serialized ``Event`` protos of a TensorBoard event file (TFRecord framing: a
+    little-endian uint64 length, its masked CRC32C, the data, the data's masked CRC32C).
+
+    Reading stops at the first incomplete or corrupt record (a run killed while writing it).
+    """
+    from tensorboardX.record_writer import masked_crc32c
+
+    data = Path(path).read_bytes()
+    records, pos = [], 0
+    while pos + 12 <= len(data):
+        header = data[pos:pos + 8]
+        (length,) = struct.unpack("<Q", header)
+        (header_crc,) = struct.unpack("<I", data[pos + 8:pos + 12])
+        end = pos + 12 + length + 4
+        if header_crc != masked_crc32c(header) or end > len(data):
+            break
+        payload = data[pos + 12:pos + 12 + length]
+        (payload_crc,) = struct.unpack("<I", data[end - 4:end])
+        if payload_crc != masked_crc32c(payload):
+            break
+        records.append(payload)
+        pos = end
+    return records
+
+
+def _frame(payload: bytes) -> bytes:
+    from tensorboardX.record_writer import masked_crc32c
+
+    header = struct.pack("<Q", len(payload))
+    return (header + struct.pack("<I", masked_crc32c(header)) + payload
+            + struct.pack("<I", masked_crc32c(payload)))
+
+
+def truncate_events(folder: str | Path, step: int) -> None:
+    """Drops the events past ``step`` from the TensorBoard event files in ``folder`` (those an
+    interrupted run logged after its last checkpoint; a resumed run logs them again).
+
+    Unlike TensorBoard's ``purge_step`` (which hides every earlier event at or after the
+    resume step, so the resumed step's own points vanished, and a finished run re-run lost
+    its last point), the files then hold every logged step once. Each file is replaced
+    atomically, and only when something is dropped; a torn last record is dropped too.
+    """
+    from tensorboardX.proto.event_pb2 import Event
+
+    for path in _event_files(Path(folder)):
+        remove_stale_temps(path)
+        records = read_event_records(path)
+        kept = [r for r in records if Event.FromString(r).step <= step]
+        if len(kept) < len(records) or sum(len(r) + 16 for r in records) != path.stat().st_size:
+            write_atomic(path, b"".join(_frame(r) for r in kept))
 
 
 def _jsonable(value: Any) -> Any:
@@ -167,6 +248,8 @@ def _fmt_time(seconds: float) -> str:
 def plot_losses(metrics_path: str | Path, out_path: str | Path) -> Path | None:
     """Plots every metric whose name contains 'loss' against the step, one panel each.
 
+    Each logged point is marked, so a run of a single logged step still shows it.
+
     Args:
       metrics_path: a metrics.jsonl file.
       out_path: the .png file to write.
@@ -175,25 +258,35 @@ def plot_losses(metrics_path: str | Path, out_path: str | Path) -> Path | None:
       The path written, or None when there is nothing to plot.
     """
     records = read_metrics(metrics_path)
-    names = sorted({k for r in records for k in r if "loss" in k})
-    if not names:
+    if not any("loss" in k for r in records for k in r):
         return None
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(names), 1, figsize=(7, 2.4 * len(names)), sharex=True,
-                             squeeze=False)
-    for ax, name in zip(axes[:, 0], names, strict=True):
-        pts = [(r["step"], r[name]) for r in records if isinstance(r.get(name), int | float)]
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], lw=1)
-        ax.set_ylabel(name)
-        ax.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel("step")
-    fig.tight_layout()
+    fig = losses_figure(records, f"losses of {Path(metrics_path).absolute().parent.name}")
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_path, dpi=100)
     plt.close(fig)
     return out_path
+
+
+def losses_figure(records: list[dict[str, Any]], title: str):
+    """The figure of ``plot_losses``: one panel per '*loss*' metric, points marked."""
+    import matplotlib.pyplot as plt
+
+    names = sorted({k for r in records for k in r if "loss" in k})
+    fig, axes = plt.subplots(len(names), 1, figsize=(7, 1.2 + 2.4 * len(names)), sharex=True,
+                             squeeze=False)
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        pts = [(r["step"], r[name]) for r in records if isinstance(r.get(name), int | float)]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], lw=1, marker="o", ms=3)
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel("step")
+    count = len({r["step"] for r in records})
+    fig.suptitle(f"{title} ({count} logged step{'s' if count != 1 else ''})")
+    fig.tight_layout()
+    return fig

@@ -25,7 +25,9 @@ Records keep the source order (builders disable TFDS's key-hash shuffling).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import io
 import logging
 import os
 from collections.abc import Iterator
@@ -343,13 +345,16 @@ def prepare_embedded(name: str, data_dir: str | os.PathLike[str] | None = None) 
     """
     data_dir = resolve_data_dir(data_dir)
     check_metadata_is_data(name, data_dir)
-    builder = _BUILDERS[name](data_dir=os.fspath(data_dir), file_format="array_record")
-    if not builder.is_prepared():
-        logging.getLogger(__name__).info("building embedded dataset %s in %s (once)", name,
-                                         data_dir)
+    with _quiet_tfds():
+        builder = _BUILDERS[name](data_dir=os.fspath(data_dir), file_format="array_record")
+        prepared = builder.is_prepared()
+    if not prepared:
+        logging.getLogger(__name__).info("building embedded dataset %s in %s (once; nothing "
+                                         "is downloaded)", name, data_dir)
         tfds.disable_progress_bar()  # tfds's bars would flood logs and test output
         try:
-            builder.download_and_prepare()
+            with _quiet_tfds():
+                builder.download_and_prepare()
         except OSError as e:
             # Another process may have finished the same build first: its
             # rename won and ours failed. Anything else is a real error.
@@ -401,3 +406,27 @@ def dataset_spec(name: str, data_dir: str | os.PathLike[str] | None = None) -> D
     if name in _BUILDERS:
         return spec_from_info(name, prepare_embedded(name, data_dir).info)
     return tfds_dataset_spec(name, data_dir, alternatives=EMBEDDED_DATASETS)
+
+
+class _DropTfdsChatter(logging.Filter):
+    """Drops absl's below-error records while only TFDS code runs (e.g. "Variant folder ...
+    has no dataset_info.json" for the folder a first build is about to fill; absl names its
+    own file as their origin, so they are told apart by when they come)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
+
+
+@contextlib.contextmanager
+def _quiet_tfds():
+    """While an embedded dataset's builder is made and built: TFDS's stdout lines
+    ("Downloading and preparing dataset Unknown size ...", though nothing is downloaded) and
+    its absl warnings are dropped; its errors still show."""
+    absl_logger = logging.getLogger("absl")
+    chatter = _DropTfdsChatter()
+    absl_logger.addFilter(chatter)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        absl_logger.removeFilter(chatter)

@@ -86,8 +86,10 @@ def _missing_weights_message(detail: str) -> str:
         f"{detail}. FID/KID/IS with InceptionV3 need the pytorch-fid weights file "
         f"{WEIGHTS_FILE} (~96 MB), which genjax cannot download. Get it from "
         f"{WEIGHTS_URL} on a machine with internet access, copy it here, and pass its path: "
-        f"set the environment variable {WEIGHTS_ENV}=/path/to/{WEIGHTS_FILE} or the config "
-        f"key {CONFIG_KEY} (a converted .npz of the same weights works too)."
+        f"--inception-weights /path/to/{WEIGHTS_FILE} (genjax fid), "
+        f"--config.{CONFIG_KEY}=/path/to/{WEIGHTS_FILE} (genjax eval), or the environment "
+        f"variable {WEIGHTS_ENV} (either command; a converted .npz of the same weights works "
+        "too)."
     )
 
 

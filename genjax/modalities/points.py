@@ -12,7 +12,8 @@ from genjax.modalities import Modality, sample_chunks, write_npz_rows
 
 
 def save_points_plot(
-    points: np.ndarray, path: str | Path, reference: np.ndarray | None = None
+    points: np.ndarray, path: str | Path, reference: np.ndarray | None = None,
+    title: str | None = None,
 ) -> Path:
     """Writes a scatter plot of 2D samples (and optional reference points, e.g. modes) as PNG.
 
@@ -20,6 +21,8 @@ def save_points_plot(
       points: (N, 2) samples.
       path: the .png file to write.
       reference: optional (M, 2) points drawn as red crosses.
+      title: the plot's title; default "N samples", with the step for the loop's
+        ``step_XXXXXXX.png`` files.
 
     Returns:
       The path written.
@@ -31,17 +34,36 @@ def save_points_plot(
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
-    pts = np.asarray(points)
-    ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.5)
-    if reference is not None:
-        ref = np.asarray(reference)
-        ax.scatter(ref[:, 0], ref[:, 1], marker="x", c="red", s=30)
-    ax.set_aspect("equal")
-    fig.tight_layout()
+    fig = points_figure(points, reference, title or _default_title(len(points), path))
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def _default_title(count: int, path: Path) -> str:
+    step = path.stem[len("step_"):]
+    return f"{count} samples" + (f" at step {int(step)}" if path.stem.startswith("step_")
+                                 and step.isdigit() else "")
+
+
+def points_figure(points: np.ndarray, reference: np.ndarray | None = None, title: str = ""):
+    """The matplotlib figure of ``save_points_plot``: a titled scatter with labelled axes."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    pts = np.asarray(points)
+    ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.5, label="samples")
+    if reference is not None:
+        ref = np.asarray(reference)
+        ax.scatter(ref[:, 0], ref[:, 1], marker="x", c="red", s=30, label="reference")
+        ax.legend(loc="upper right", fontsize=8)
+    ax.set_aspect("equal")
+    ax.set_title(title)
+    ax.set_xlabel("x[0]")
+    ax.set_ylabel("x[1]")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
 
 
 def _write_npz(chunks, num: int, path: Path) -> None:

@@ -120,7 +120,8 @@ def test_fid_command_on_folders_and_npz(runs, tmp_path, capsys):
     np.testing.assert_allclose(from_stats["fid"], direct["fid"], rtol=1e-9)
 
 
-def test_fid_command_errors(tmp_path, capsys):
+def test_fid_command_errors(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GENJAX_CACHE_DIR", str(tmp_path / "cache"))
     (tmp_path / "empty").mkdir()
     code = main(["fid", str(tmp_path / "empty"), str(tmp_path / "empty"), "--network", "domain",
                  "--classifier", str(tmp_path)])
@@ -128,8 +129,70 @@ def test_fid_command_errors(tmp_path, capsys):
     assert code == 2 and err.startswith("genjax: error:") and len(err.splitlines()) == 1
     np.savez(tmp_path / "x.npz", other=np.zeros(3))
     code = main(["fid", str(tmp_path / "x.npz"), str(tmp_path / "x.npz"), "--network",
-                 "domain"])
-    assert code == 2 and "needs --classifier" in capsys.readouterr().err
+                 "domain"])  # the inputs are checked before any classifier is trained
+    assert code == 2 and "holds other" in capsys.readouterr().err
+    assert not (tmp_path / "cache").exists()
+
+
+def test_fid_of_two_statistics_files_needs_no_network(tmp_path, capsys, monkeypatch):
+    """pytorch-fid's .npz of mu/sigma: 2048-d statistics with a closed-form distance (a
+    shared eigenbasis: Tr((S1 S2)^1/2) = sum sqrt(a_i b_i)), and small random ones against
+    scipy.linalg.sqrtm; no weights are given or looked for."""
+    from scipy import linalg
+
+    monkeypatch.delenv("GENJAX_INCEPTION_WEIGHTS", raising=False)
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.normal(size=(2048, 2048)))
+    a, b = rng.uniform(0.1, 2, 2048), rng.uniform(0.1, 2, 2048)
+    mu_a, mu_b = rng.normal(size=2048), rng.normal(size=2048)
+    np.savez_compressed(tmp_path / "a.npz", mu=mu_a.astype(np.float32), sigma=(q * a) @ q.T)
+    np.savez_compressed(tmp_path / "b.npz", mu=mu_b.astype(np.float32), sigma=(q * b) @ q.T)
+    assert main(["fid", str(tmp_path / "a.npz"), str(tmp_path / "b.npz")]) == 0
+    result = json.loads(capsys.readouterr().out)
+    mu_diff = mu_a.astype(np.float32).astype(np.float64) - mu_b.astype(np.float32)
+    expected = mu_diff @ mu_diff + np.sum(a + b - 2 * np.sqrt(a * b))
+    np.testing.assert_allclose(result["fid"], expected, rtol=1e-8)
+    assert result["count_a"] is None and result["count_b"] is None
+
+    x, y = rng.normal(size=(40, 6)), rng.normal(size=(40, 6)) * 1.5 + 0.3
+    s1, s2 = np.cov(x, rowvar=False), np.cov(y, rowvar=False)
+    np.savez(tmp_path / "c.npz", mu=x.mean(0), sigma=s1)
+    np.savez(tmp_path / "d.npz", mu=y.mean(0), sigma=s2)
+    assert main(["fid", str(tmp_path / "c.npz"), str(tmp_path / "d.npz")]) == 0
+    small = json.loads(capsys.readouterr().out)["fid"]
+    diff = x.mean(0) - y.mean(0)
+    reference = diff @ diff + np.trace(s1 + s2 - 2 * linalg.sqrtm(s1 @ s2).real)
+    np.testing.assert_allclose(small, reference, rtol=1e-7)
+
+
+def test_fid_domain_network_defaults_to_the_cached_classifier(tmp_path, capsys, monkeypatch):
+    """--network domain without --classifier trains (once) and uses the digit classifier
+    genjax eval caches; a second call reuses it."""
+    from genjax.app import domain
+    from genjax.data import load_arrays
+
+    real_config = domain.domain_classifier_config
+
+    def quick(dataset, data_dir=""):  # the real config, trained for fewer steps
+        config = real_config(dataset, data_dir)
+        config.train.steps = config.train.checkpoint_every = config.train.eval_every = 4
+        config.train.batch_size, config.model.features = 32, 16
+        return config
+
+    monkeypatch.setattr(domain, "domain_classifier_config", quick)
+    monkeypatch.setenv("GENJAX_CACHE_DIR", str(tmp_path / "cache"))
+    test = load_arrays("mnist_subset", "test")["image"]
+    np.savez(tmp_path / "a.npz", images=test[:40])
+    np.savez(tmp_path / "b.npz", images=test[500:540])
+    args = ["fid", str(tmp_path / "a.npz"), str(tmp_path / "b.npz"), "--network", "domain"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    (cached,) = (tmp_path / "cache" / "classifiers").iterdir()
+    assert cached.name.startswith("mnist_subset-") and first["fid"] > 0
+    stamp = (cached / "checkpoints").stat().st_mtime_ns
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["fid"] == first["fid"]
+    assert (cached / "checkpoints").stat().st_mtime_ns == stamp  # not trained again
 
 
 def test_missing_inception_weights_get_one_clear_error(tmp_path, capsys, monkeypatch):
@@ -140,3 +203,4 @@ def test_missing_inception_weights_get_one_clear_error(tmp_path, capsys, monkeyp
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert "pt_inception-2015-12-05-6726825d.pth" in err and "GENJAX_INCEPTION_WEIGHTS" in err
+    assert "--inception-weights" in err  # the flag of this command

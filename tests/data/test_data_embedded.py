@@ -220,3 +220,24 @@ def test_default_data_dir_is_not_touched(data_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("GENJAX_DATA_DIR", str(tmp_path / "env_dir"))
     load_source("digits", "train", data_dir)  # explicit data_dir wins
     assert not pathlib.Path(tmp_path / "env_dir").exists()
+
+
+def test_first_build_prints_no_download_line_and_no_absl_warning(tmp_path, capfd, caplog):
+    """Nothing is downloaded for an embedded dataset, so TFDS's "Downloading and preparing
+    dataset Unknown size ..." stdout line and absl's "Variant folder ... has no
+    dataset_info.json" warning are not shown; genjax's own one line says what happens."""
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        builder = prepare_embedded("toy2d_ring", tmp_path)
+        prepare_embedded("toy2d_ring", tmp_path)  # the second call finds it built
+    assert builder.is_prepared()
+    out, err = capfd.readouterr()
+    assert "Downloading" not in out + err and "downloaded and prepared" not in out + err
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "Variant folder" in m], messages
+    assert sum("building embedded dataset toy2d_ring" in m and "nothing is downloaded" in m
+               for m in messages) == 1
+    # absl is left as it was: its warnings outside a build still show
+    logging.getLogger("absl").warning("after the build")
+    assert caplog.records[-1].getMessage() == "after the build"

@@ -1,0 +1,180 @@
+"""The Python API: ``genjax.train`` and ``genjax.load`` (``import genjax`` imports this lazily).
+
+``genjax.train`` writes the same run folder as ``genjax train`` (``config.json``,
+``checkpoints/``, ``metrics.jsonl``, ``tensorboard/``, ``samples/``, ``plots/``) with the same
+JAX settings, so ``genjax sample`` / ``genjax eval`` and ``genjax.load`` take its folder; and
+``genjax.load`` takes the folder of either.
+
+    import genjax
+
+    model = genjax.train("gan_toy2d", "runs/toy2d", train__steps=20)
+    points = model.sample(500, seed=0)           # a NumPy array, (500, 2)
+    model = genjax.load("runs/toy2d")            # later, or in another process
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Model", "load", "train"]
+
+
+def train(config_or_name: Any, workdir: str | Path, *, allow_config_change: bool = False,
+          restart_from_scratch: bool = False, **overrides: Any) -> Model:
+    """Trains a config into ``workdir`` exactly as ``genjax train`` does, and loads the result.
+
+    Re-running on a folder with checkpoints resumes from the latest one (a finished run trains
+    nothing); one trainer at a time holds a folder; Ctrl-C saves a checkpoint and raises
+    ``genjax.core.loop.TrainingInterrupted``.
+
+    Args:
+      config_or_name: a named config (``genjax configs``), a ``.py`` file with
+        ``get_config()``, or an ``ml_collections.ConfigDict`` (copied, never changed).
+      workdir: the run folder.
+      allow_config_change: resume even if model/data/optimizer keys differ from the saved
+        config (as ``--allow-config-change``).
+      restart_from_scratch: move the folder's run aside and start again from step 0.
+      **overrides: config keys to change, ``train__steps=50`` or ``**{"train.steps": 50}``
+        (as ``--config.train.steps=50``; a value of the key's type).
+
+    Returns:
+      The trained :class:`Model`.
+
+    Raises:
+      genjax.config.ConfigError: an unknown key, a value of the wrong type, a config that
+        conflicts with the folder's run.
+      genjax.core.files.WorkdirError: a folder that cannot be used (the message says why).
+    """
+    from genjax import cli
+    from genjax import config as gconfig
+
+    cli.configure_jax()
+    if isinstance(config_or_name, str | Path):
+        name = str(config_or_name)
+        config = gconfig.load_config(name)
+    else:
+        import ml_collections
+
+        if not isinstance(config_or_name, ml_collections.ConfigDict):
+            raise TypeError("config_or_name must be a config name, a .py path or an "
+                            f"ml_collections.ConfigDict, got {type(config_or_name).__name__}")
+        name = "a ConfigDict"
+        config = ml_collections.ConfigDict(config_or_name.to_dict())
+    gconfig.apply_overrides(config, [f"{key.replace('__', '.')}={_override_text(value)}"
+                                     for key, value in overrides.items()])
+    args = argparse.Namespace(config=name, workdir=str(workdir),
+                              allow_config_change=allow_config_change,
+                              restart_from_scratch=restart_from_scratch)
+    cli.train_config(args, config)
+    return load(workdir)
+
+
+def _override_text(value: Any) -> str:
+    """A Python value as the ``VALUE`` of ``--config.KEY=VALUE``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        value = tuple(value)
+    return repr(value)
+
+
+def load(workdir: str | Path) -> Model:
+    """The latest checkpoint of a run folder written by ``genjax train`` / ``genjax.train``.
+
+    Raises:
+      genjax.core.files.WorkdirError: not a run folder, or no checkpoint yet.
+    """
+    from genjax import cli
+    from genjax.app.experiment import load_run
+
+    cli.configure_jax()
+    workdir = Path(workdir)
+    config, experiment, state = load_run(workdir)
+    return Model(workdir=workdir, config=config.to_dict(), objective=experiment.objective,
+                 state=state, modality=experiment.modality)
+
+
+class Model:
+    """A trained model: its config and latest state, with what its family can do.
+
+    Attributes:
+      workdir: the run folder it was loaded from.
+      config: the run's resolved config (a plain dict).
+      family: ``config["family"]``.
+      step: the training step of the loaded checkpoint.
+      sample_options: the keyword options ``sample`` takes (``label``, ``sampler``, ...).
+    """
+
+    def __init__(self, workdir: Path, config: dict, objective: Any, state: Any, modality: Any):
+        import jax
+
+        self.workdir, self.config = workdir, config
+        self.family: str = config["family"]
+        self.step: int = int(jax.device_get(state.step))
+        self._objective, self._state, self._modality = objective, state, modality
+        caps = objective.capabilities
+        self.sample_options: tuple[str, ...] = caps.option_names() if caps.sample else ()
+
+    def __repr__(self) -> str:
+        return f"genjax.Model({self.family!r}, step={self.step}, workdir={str(self.workdir)!r})"
+
+    def sample(self, num: int, seed: int = 0, **options: Any) -> np.ndarray:
+        """``num`` samples, identical to ``genjax sample WORKDIR --num NUM --seed SEED``'s.
+
+        Args:
+          num: how many.
+          seed: the sampling seed.
+          **options: the family's sample options (see ``sample_options``; e.g. ``label=3``,
+            ``sampler="ddim"``, ``steps=50``).
+
+        Returns:
+          Images (num, H, W, C) as floats in [-1, 1], or points (num, D).
+
+        Raises:
+          TypeError: an option this model does not take.
+          ValueError: a model that cannot sample (e.g. a classifier), a bad option value.
+        """
+        import jax
+
+        from genjax.app.sampling import draw_samples
+
+        caps = self._objective.capabilities
+        if not caps.sample:
+            raise ValueError(caps.cannot_sample)
+        if num < 1:
+            raise ValueError(f"num must be >= 1, got {num}")
+        unknown = sorted(set(options) - set(self.sample_options))
+        if unknown:
+            raise TypeError(f"this {self.family!r} model does not take {', '.join(unknown)}; "
+                            f"its sample takes {', '.join(self.sample_options) or 'no options'}")
+        return draw_samples(self._objective, self._state, jax.random.PRNGKey(seed), num,
+                            options=options)
+
+    def reconstruct(self, inputs: np.ndarray, seed: int = 0) -> np.ndarray:
+        """The model's reconstructions of ``inputs`` (autoencoder families).
+
+        Args:
+          inputs: a batch in the model's data format (images (N, H, W, C) in [-1, 1]).
+          seed: for families whose reconstruction is random.
+
+        Raises:
+          ValueError: a family without reconstructions.
+        """
+        import jax
+
+        if not self._objective.capabilities.reconstruct:
+            raise ValueError(f"a {self.family!r} model has no reconstructions")
+        batch = {self._objective.data_key: np.asarray(inputs, np.float32)}
+        out = self._objective.reconstruct(self._state, batch, jax.random.PRNGKey(seed))
+        return np.asarray(out)
+
+    def save(self, samples: np.ndarray, path: str | Path) -> Path:
+        """Writes samples as ``genjax sample --out PATH`` would (``.png`` grid or scatter,
+        ``.npz``; the formats of the data's modality)."""
+        path = Path(path)
+        self._modality.check_output(path)
+        return self._modality.save(np.asarray(samples), path)
