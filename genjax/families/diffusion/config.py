@@ -16,7 +16,7 @@ def ddpm_base() -> ml_collections.ConfigDict:
         "min_snr_gamma": 0.0,  # 0: plain MSE; e.g. 5.0 for min-SNR-5 weighting
         "ema_decay": 0.9999,
         "label_dropout": 0.1,  # class-conditional models: P(null label) in training
-        "sampler": "ddim",  # default of `genjax sample` / training grids; or "ddpm"
+        "sampler": "ddim",  # default of `genjax sample` / training grids; or "ddpm", "dpm++"
         "sample_steps": 50,
         "ddim_eta": 0.0,
         "ddpm_variance": "small",  # or "large"; also the bound's reverse variance

@@ -21,18 +21,24 @@ from genjax.families.diffusion.losses import (
     eps_to_x0,
     to_x0_eps,
 )
-from genjax.families.diffusion.samplers import DDPM_VARIANCES, ddim_sample, ddpm_sample
+from genjax.families.diffusion.samplers import (
+    DDPM_VARIANCES,
+    ddim_sample,
+    ddpm_sample,
+    dpm_solver_pp_sample,
+)
 from genjax.families.diffusion.schedules import NoiseSchedule
 from genjax.nn.guidance import drop_labels, guided
 
 Array = jax.Array
 
-SAMPLERS = ("ddim", "ddpm")
+SAMPLERS = ("ddim", "ddpm", "dpm++")
 
 
 @dataclasses.dataclass(frozen=True)
 class Diffusion:
-    """A Gaussian diffusion model (DDPM training, DDPM/DDIM sampling) over any denoiser.
+    """A Gaussian diffusion model (DDPM training, DDPM/DDIM/DPM-Solver++ sampling) over any
+    denoiser.
 
     The denoiser is a linen module ``model(x_t, t, label=None, train=False) -> output`` shaped
     like ``x_t`` (:class:`genjax.nn.unet.UNet` for images,
@@ -55,8 +61,9 @@ class Diffusion:
         ``min(ema_decay, (1 + s) / (10 + s))`` so short runs are not dominated by the init.
       num_classes: classes of a class-conditional model, or None.
       label_dropout: probability of training on the null label (conditional models).
-      sampler: default sampler, ``"ddim"`` or ``"ddpm"``.
-      sample_steps: default number of DDIM steps (DDPM always takes all T).
+      sampler: default sampler, ``"ddim"``, ``"ddpm"`` or ``"dpm++"`` (DPM-Solver++(2M),
+        log-SNR-uniform timesteps).
+      sample_steps: default number of DDIM / DPM-Solver++ steps (DDPM always takes all T).
       ddim_eta: DDIM's eta.
       ddpm_variance: ``"small"`` (posterior variance) or ``"large"`` (beta_t); also the fixed
         reverse variance of the likelihood bound.
@@ -93,7 +100,8 @@ class Diffusion:
     capabilities: ClassVar[Capabilities] = Capabilities(test_metrics=True, sample_options=(
         LABEL,
         SampleOption("sampler", str, f"sampling algorithm: {' or '.join(SAMPLERS)}"),
-        SampleOption("steps", int, "number of sampling steps (ddim: at most T)"),
+        SampleOption("steps", int, "number of sampling steps = network evaluations (ddim, "
+                                   "dpm++: at most T; ddpm: all T)"),
         SampleOption("guidance", float, "classifier-free guidance scale (conditional models)"),
     ))
     data_key: str = "image"
@@ -210,9 +218,10 @@ class Diffusion:
           num: number of samples.
           label: class to sample (conditional models); None cycles through the classes
             (sample ``i`` gets class ``i % num_classes``).
-          sampler: ``"ddim"`` or ``"ddpm"``; None: the objective's default.
-          steps: DDIM steps in ``[1, T]``; None: ``sample_steps``. DDPM takes all T steps
-            (it refuses another number: use DDIM for fewer).
+          sampler: ``"ddim"``, ``"ddpm"`` or ``"dpm++"`` (DPM-Solver++(2M)); None: the
+            objective's default.
+          steps: DDIM / DPM-Solver++ steps in ``[1, T]``; None: ``sample_steps``. DDPM takes
+            all T steps (it refuses another number: use DDIM or DPM-Solver++ for fewer).
           guidance: classifier-free guidance scale; None: the objective's default.
 
         Returns:
@@ -229,6 +238,8 @@ class Diffusion:
         denoise = self.denoiser(state.ema_params, labels, guidance)
         if sampler == "ddpm":
             return ddpm_sample(denoise, self.schedule, x_T, k_run, self.ddpm_variance, self._clip)
+        if sampler == "dpm++":
+            return dpm_solver_pp_sample(denoise, self.schedule, x_T, steps, self._clip)
         return ddim_sample(denoise, self.schedule, x_T, k_run, steps, self.ddim_eta, self._clip)
 
     def _check_options(self, label, sampler, steps, guidance) -> tuple[str, int, float]:
@@ -244,8 +255,8 @@ class Diffusion:
             raise ValueError(f"unknown sampler {sampler!r}; choose one of {SAMPLERS}")
         T = self.schedule.num_timesteps
         if sampler == "ddpm" and steps not in (None, T):
-            raise ValueError(f"the ddpm sampler takes all T={T} steps; use --sampler ddim for "
-                              f"{steps} steps")
+            raise ValueError(f"the ddpm sampler takes all T={T} steps; use --sampler ddim or dpm++ "
+                              f"for {steps} steps")
         steps = T if sampler == "ddpm" else (self.sample_steps if steps is None else int(steps))
         if not 1 <= steps <= T:
             raise ValueError(f"--steps must be in [1, {T}] (the model's T), got {steps}")

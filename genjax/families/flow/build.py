@@ -12,15 +12,16 @@ from genjax.families._build import denoiser, first_stage, warmup_adam
 def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     """A flow-matching model: a UNet velocity network on images, an MLP on points."""
     from genjax.families.flow.objective import TIME_SAMPLINGS, FlowMatching
-    from genjax.families.flow.samplers import SOLVERS
+    from genjax.families.flow.samplers import ADAPTIVE_SOLVERS, SOLVERS
 
     f = config.flow
     net = denoiser(config, spec, context, "flow", ("flow_mnist", "flow_toy2d"))
     if f.time_sampling not in TIME_SAMPLINGS:
         raise ConfigError(f"flow.time_sampling must be one of {TIME_SAMPLINGS}, got "
                           f"{f.time_sampling!r}")
-    if f.solver not in SOLVERS:
-        raise ConfigError(f"flow.solver must be one of {tuple(SOLVERS)}, got {f.solver!r}")
+    if f.solver not in (*SOLVERS, *ADAPTIVE_SOLVERS):
+        raise ConfigError(f"flow.solver must be one of {(*SOLVERS, *ADAPTIVE_SOLVERS)}, got "
+                          f"{f.solver!r}")
     try:
         return FlowMatching(
             model=net.model,
@@ -41,6 +42,8 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
             likelihood_solver=config.eval.get("likelihood_solver", "rk4"),
             likelihood_steps=config.eval.get("likelihood_steps", 32),
             likelihood_probes=config.eval.get("likelihood_probes", 0),
+            rtol=f.get("rtol", 1e-4),
+            atol=f.get("atol", 1e-4),
             data_key=context.modality.batch_key,
         )
     except ValueError as e:
@@ -50,14 +53,15 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
 def build_reflow(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     """Reflow of a trained flow run (``model.flow_dir``): its network, frozen as the teacher."""
     from genjax.families.flow.objective import HeldParams, Reflow
-    from genjax.families.flow.samplers import SOLVERS
+    from genjax.families.flow.samplers import ADAPTIVE_SOLVERS, SOLVERS
 
     f, r = config.flow, config.reflow
     t_config, teacher, t_state = first_stage(config, context, "flow_dir", ("flow", "reflow"),
                                              "teacher", "flow_toy2d")
     for name, value in (("reflow.teacher_solver", r.teacher_solver), ("flow.solver", f.solver)):
-        if value not in SOLVERS:
-            raise ConfigError(f"{name} must be one of {tuple(SOLVERS)}, got {value!r}")
+        if value not in (*SOLVERS, *ADAPTIVE_SOLVERS):
+            raise ConfigError(f"{name} must be one of {(*SOLVERS, *ADAPTIVE_SOLVERS)}, got "
+                              f"{value!r}")
     try:
         return Reflow(
             model=teacher.model,
@@ -82,6 +86,8 @@ def build_reflow(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
             teacher_solver=r.teacher_solver,
             teacher_steps=r.teacher_steps,
             init_from_teacher=r.init_from_teacher,
+            rtol=f.get("rtol", 1e-4),
+            atol=f.get("atol", 1e-4),
             data_key=context.modality.batch_key,
         )
     except ValueError as e:

@@ -22,9 +22,12 @@ def flow_base() -> ml_collections.ConfigDict:
         "time_scale": 1000.0,  # the network sees time_scale * t (DDPM's timestep range)
         "ema_decay": 0.9999,
         "label_dropout": 0.1,  # class-conditional models: P(null label) in training
-        "solver": "heun",  # default of `genjax sample` / training grids; or "euler", "rk4"
+        "solver": "heun",  # default of `genjax sample` / training grids; or "euler", "rk4",
+        # or adaptive (diffrax) "dopri5", "tsit5" with rtol / atol
         "sample_steps": 25,  # solver steps (heun: 2 network evaluations each)
         "guidance": 1.0,  # classifier-free guidance scale (1: plain conditional)
+        "rtol": 1e-4,  # adaptive solvers' tolerances (sampling, likelihood, reflow teacher)
+        "atol": 1e-4,
     })
     config.optim = ml_collections.ConfigDict({
         "lr": 2e-4, "b1": 0.9, "b2": 0.999, "warmup_steps": 1000, "grad_clip": 1.0})

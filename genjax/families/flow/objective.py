@@ -14,7 +14,16 @@ import optax
 from genjax.core.collectives import batch_random, device_key
 from genjax.core.objective import LABEL, Capabilities, SampleOption
 from genjax.core.state import TrainState, apply_updates, ema_update, warmed_up_decay
-from genjax.families.flow.samplers import SOLVERS, check_solver, integrate, log_likelihood
+from genjax.families.flow.samplers import (
+    ADAPTIVE_SOLVERS,
+    SOLVERS,
+    check_solver,
+    check_tolerances,
+    integrate,
+    integrate_adaptive,
+    log_likelihood,
+    solve,
+)
 from genjax.nn.guidance import drop_labels, guided
 
 Array = jax.Array
@@ -103,7 +112,8 @@ class FlowMatching:
         ``min(ema_decay, (1 + s) / (10 + s))``.
       num_classes: classes of a class-conditional model, or None.
       label_dropout: probability of training on the null label (conditional models).
-      solver: default solver, ``"euler"``, ``"heun"`` or ``"rk4"``.
+      solver: default solver, ``"euler"``, ``"heun"`` or ``"rk4"`` (fixed steps), or
+        ``"dopri5"`` / ``"tsit5"`` (adaptive, diffrax).
       sample_steps: default number of solver steps.
       guidance: default guidance scale (conditional models).
       clip: clip the final samples to [-1, 1] (images).
@@ -113,6 +123,8 @@ class FlowMatching:
       likelihood_steps: its number of steps.
       likelihood_probes: 0 for the exact divergence (one JVP per data dimension: 2D points),
         else Hutchinson's estimator with this many Rademacher probes per example.
+      rtol, atol: default tolerances of the adaptive solvers (sampling, the likelihood and a
+        reflow teacher).
       data_key: the batch field holding the data (``"image"`` or ``"point"``).
       label_key: the batch field holding class labels.
 
@@ -143,12 +155,17 @@ class FlowMatching:
     likelihood_solver: str = "rk4"
     likelihood_steps: int = 32
     likelihood_probes: int = 0
+    rtol: float = 1e-4
+    atol: float = 1e-4
     capabilities: ClassVar[Capabilities] = Capabilities(test_metrics=True, sample_options=(
         LABEL,
-        SampleOption("solver", str, f"ODE solver: {', '.join(SOLVERS)} (fixed steps)"),
+        SampleOption("solver", str, f"ODE solver: {', '.join(SOLVERS)} (fixed steps) or "
+                                    f"{', '.join(ADAPTIVE_SOLVERS)} (adaptive, --rtol/--atol)"),
         SampleOption("steps", int, "number of solver steps (network evaluations: steps x 1, "
                                    "2 or 4 for euler, heun, rk4)"),
         SampleOption("guidance", float, "classifier-free guidance scale (conditional models)"),
+        SampleOption("rtol", float, "relative tolerance of the adaptive ODE solvers"),
+        SampleOption("atol", float, "absolute tolerance of the adaptive ODE solvers"),
     ))
     data_key: str = "image"
     label_key: str = "label"
@@ -163,6 +180,7 @@ class FlowMatching:
             raise ValueError(f"time_scale must be > 0, got {self.time_scale}")
         check_solver(self.solver, self.sample_steps)
         check_solver(self.likelihood_solver, self.likelihood_steps)
+        check_tolerances(self.rtol, self.atol)
         if self.likelihood_probes < 0:
             raise ValueError(f"likelihood_probes must be >= 0, got {self.likelihood_probes}")
         if not 0.0 <= self.ema_decay < 1.0:
@@ -270,7 +288,8 @@ class FlowMatching:
 
     def sample(self, state: TrainState, key: Array, num: int, label: int | None = None,
                solver: str | None = None, steps: int | None = None,
-               guidance: float | None = None) -> Array:
+               guidance: float | None = None, rtol: float | None = None,
+               atol: float | None = None) -> Array:
         """``num`` samples from the EMA parameters: noise at t=0 integrated to t=1.
 
         Args:
@@ -279,21 +298,48 @@ class FlowMatching:
           num: number of samples.
           label: class to sample (conditional models); None cycles through the classes
             (sample ``i`` gets class ``i % num_classes``).
-          solver: ``"euler"``, ``"heun"`` or ``"rk4"``; None: the objective's default.
-          steps: solver steps (>= 1); None: ``sample_steps``.
+          solver: ``"euler"``, ``"heun"``, ``"rk4"``, ``"dopri5"`` or ``"tsit5"``; None: the
+            objective's default.
+          steps: fixed-step solver steps (>= 1); None: ``sample_steps``.
           guidance: classifier-free guidance scale; None: the objective's default.
+          rtol, atol: the adaptive solvers' tolerances; None: the objective's defaults. An
+            adaptive solve prints its steps and network evaluations (``jax.debug.print``).
 
         Returns:
           Images ``(num, H, W, C)`` clipped to [-1, 1] or points ``(num, D)``.
         """
+        x, stats = self.sample_with_stats(state, key, num, label, solver, steps, guidance,
+                                          rtol, atol)
+        if stats:
+            jax.debug.print("flow: {solver} took {a} accepted and {r} rejected steps: {n} "
+                            "network evaluations", solver=solver or self.solver,
+                            a=stats["accepted"], r=stats["rejected"], n=stats["nfe"])
+        return x
+
+    def sample_with_stats(self, state: TrainState, key: Array, num: int,
+                          label: int | None = None, solver: str | None = None,
+                          steps: int | None = None, guidance: float | None = None,
+                          rtol: float | None = None,
+                          atol: float | None = None) -> tuple[Array, dict[str, Array]]:
+        """:meth:`sample` and, for an adaptive solver, its ``accepted`` / ``rejected`` steps
+        and ``nfe`` (network evaluations, int32 scalars; guidance > 1 evaluates the network
+        on a doubled batch, counted once); ``{}`` for a fixed-step solver."""
         solver, steps, guidance = self._check_options(label, solver, steps, guidance)
+        rtol = self.rtol if rtol is None else float(rtol)
+        atol = self.atol if atol is None else float(atol)
+        check_tolerances(rtol, atol)
         labels = None
         if self.conditional:
             labels = (jnp.full((num,), label, jnp.int32) if label is not None
                       else jnp.arange(num, dtype=jnp.int32) % self.num_classes)
         x0 = jax.random.normal(key, (num, *self.data_shape), jnp.float32)
-        x = integrate(self.velocity(state.ema_params, labels, guidance), x0, steps, solver)
-        return jnp.clip(x, -1.0, 1.0) if self.clip else x
+        v = self.velocity(state.ema_params, labels, guidance)
+        stats: dict[str, Array] = {}
+        if solver in ADAPTIVE_SOLVERS:
+            x, stats = integrate_adaptive(v, x0, solver, rtol, atol)
+        else:
+            x = integrate(v, x0, steps, solver)
+        return (jnp.clip(x, -1.0, 1.0) if self.clip else x), stats
 
     def _check_options(self, label, solver, steps, guidance) -> tuple[str, int, float]:
         """Resolves the sample options to ``(solver, steps, guidance)``.
@@ -331,7 +377,7 @@ class FlowMatching:
             x1 = dequantize(k_deq, x1)
         logp = log_likelihood(self.velocity(state.ema_params, label), x1,
                               self.likelihood_steps, self.likelihood_solver, k_probe,
-                              self.likelihood_probes)
+                              self.likelihood_probes, self.rtol, self.atol)
         if self.bits_per_dim:
             d = x1[0].size
             out["bpd"] = jnp.mean(-logp) / (d * jnp.log(2.0)) + jnp.log2(127.5)
@@ -408,6 +454,6 @@ class Reflow(FlowMatching):
         """``(t, x0, x1)``: noise and the teacher's ODE solution from it (no gradient)."""
         t, x0 = self._draw(key, x)
         teacher = self.velocity(state.model_state["teacher"], label, 1.0)
-        x1 = jax.lax.stop_gradient(integrate(teacher, x0, self.teacher_steps,
-                                             self.teacher_solver))
+        x1 = jax.lax.stop_gradient(solve(teacher, x0, self.teacher_steps,
+                                         self.teacher_solver, self.rtol, self.atol))
         return t, x0, x1

@@ -105,6 +105,11 @@ def test_conditional_sampling_options_and_clear_errors():
                       guidance=3.0)
     assert out.shape == (5, 2) and np.isfinite(out).all()
     assert cond.sample(state, jax.random.PRNGKey(2), 3, sampler="ddpm").shape == (3, 2)
+    dpm = cond.sample(state, jax.random.PRNGKey(2), 5, label=2, sampler="dpm++", steps=4,
+                      guidance=3.0)
+    assert dpm.shape == (5, 2) and np.isfinite(dpm).all() and not np.allclose(dpm, out)
+    with pytest.raises(ValueError, match=r"--steps must be in \[1, 10\]"):
+        cond.sample(state, jax.random.PRNGKey(2), 2, sampler="dpm++", steps=11)
     with pytest.raises(ValueError, match=r"label must be in \[0, 3\)"):
         cond.sample(state, jax.random.PRNGKey(2), 2, label=3)
     with pytest.raises(ValueError, match="use --sampler ddim"):

@@ -51,11 +51,15 @@ def test_toy_run_resumes_exactly_and_samples_with_each_solver(toy_runs, tmp_path
     for solver in ("euler", "heun"):
         assert main(["sample", str(toy_runs / "a"), "--solver", solver, "--num", "5",
                      "--out", str(tmp_path / f"{solver}.npz")]) == 0
+    assert main(["sample", str(toy_runs / "a"), "--solver", "dopri5", "--rtol", "1e-3",
+                 "--atol", "1e-3", "--num", "5", "--out", str(tmp_path / "dopri5.npz")]) == 0
+    assert np.isfinite(np.load(tmp_path / "dopri5.npz")["points"]).all()
     assert (toy_runs / "a" / "samples" / "step_0000004.png").exists()
 
 
 @pytest.mark.parametrize("options, expected", [
-    (["--solver", "dopri5"], "unknown solver 'dopri5'"),
+    (["--solver", "rk45"], "unknown solver 'rk45'"),
+    (["--solver", "dopri5", "--rtol", "0"], "--rtol and --atol must be > 0"),
     (["--steps", "0"], "--steps must be >= 1"),
     (["--label", "1"], "unconditional"),
     (["--guidance", "2.0"], "unconditional"),
@@ -71,7 +75,8 @@ def test_sample_help_lists_the_flow_options(capsys):
     with pytest.raises(SystemExit):
         main(["sample", "--help"])
     out = capsys.readouterr().out
-    assert "--solver" in out and "euler, heun, rk4" in out
+    assert "--solver" in out and "euler, heun, rk4" in out and "dopri5" in out and "tsit5" in out
+    assert "--rtol" in out and "--atol" in out
 
 
 def test_a_bad_config_value_is_one_error_line(capsys, tmp_path):

@@ -231,8 +231,8 @@ def test_images_are_clipped_and_options_are_checked():
         images.sample(state, jax.random.PRNGKey(1), 2, label=1)
     with pytest.raises(ValueError, match="unconditional"):
         images.sample(state, jax.random.PRNGKey(1), 2, guidance=2.0)
-    with pytest.raises(ValueError, match="unknown solver 'dopri5'"):
-        images.sample(state, jax.random.PRNGKey(1), 2, solver="dopri5")
+    with pytest.raises(ValueError, match="unknown solver 'rk45'"):
+        images.sample(state, jax.random.PRNGKey(1), 2, solver="rk45")
     with pytest.raises(ValueError, match="--steps must be >= 1"):
         images.sample(state, jax.random.PRNGKey(1), 2, steps=0)
     cond = point_model(model=MLPDenoiser(features=8, num_layers=1, num_classes=3), num_classes=3)

@@ -97,7 +97,9 @@ def test_one_scan_traces_the_velocity_a_fixed_number_of_times(solver):
 
 
 def test_bad_solver_and_steps_are_refused():
-    with pytest.raises(ValueError, match=r"unknown solver 'dopri5'; choose one of"):
+    with pytest.raises(ValueError, match=r"unknown solver 'rk45'; choose one of"):
+        integrate(lambda x, t: x, jnp.ones((1,)), 4, "rk45")
+    with pytest.raises(ValueError, match="'dopri5' is adaptive: use integrate_adaptive"):
         integrate(lambda x, t: x, jnp.ones((1,)), 4, "dopri5")
     with pytest.raises(ValueError, match="--steps must be >= 1"):
         integrate(lambda x, t: x, jnp.ones((1,)), 0, "euler")
