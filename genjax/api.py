@@ -172,6 +172,23 @@ class Model:
         out = self._objective.reconstruct(self._state, batch, jax.random.PRNGKey(seed))
         return np.asarray(out)
 
+    def eval(self, seed: int = 0, out: str | Path | None = None,
+             **eval_keys: Any) -> dict[str, Any]:
+        """Evaluates the run as ``genjax eval WORKDIR`` does (writes ``eval.json`` there, or
+        ``out``) and returns the results.
+
+        Args:
+          seed: the evaluation seed.
+          out: the JSON file to write (default ``WORKDIR/eval.json``).
+          **eval_keys: ``eval.*`` keys to change, e.g. ``num_samples=2000``,
+            ``metrics="fid,kid"``, ``inception_weights=PATH`` (``genjax configs NAME`` lists
+            them).
+        """
+        from genjax.app.evaluate import evaluate_run
+
+        overrides = [f"eval.{key}={_override_text(value)}" for key, value in eval_keys.items()]
+        return evaluate_run(self.workdir, overrides, seed=seed, out=out)
+
     def save(self, samples: np.ndarray, path: str | Path) -> Path:
         """Writes samples as ``genjax sample --out PATH`` would (``.png`` grid or scatter,
         ``.npz``; the formats of the data's modality)."""

@@ -73,6 +73,20 @@ def test_model_reports_and_refuses_clearly(snippet_run):
         model.save(model.sample(3), root / "x.jpg")
 
 
+def test_model_eval_is_the_eval_command(snippet_run, tmp_path, capsys):
+    root, _ = snippet_run
+    run = root / "runs" / "toy2d"
+    results = genjax.load(run).eval(num_samples=300, metrics="modes", out=tmp_path / "a.json")
+    assert main(["eval", str(run), "--num-samples", "300", "--metrics", "modes",
+                 "--out", str(tmp_path / "b.json")]) == 0
+    a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
+    assert a.pop("eval_seconds") > 0 and b.pop("eval_seconds") > 0
+    assert a == b
+    assert results["num_samples"] == 300 and 0 <= results["modes"] <= results["num_modes"]
+    with pytest.raises(ConfigError, match="unknown config key 'eval.num_sample'"):
+        genjax.load(run).eval(num_sample=3)
+
+
 def test_train_takes_a_config_dict_and_dotted_overrides_and_resumes(snippet_run, tmp_path):
     root, _ = snippet_run
     config = load_config("gan_toy2d")

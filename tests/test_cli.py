@@ -90,6 +90,22 @@ def test_configs_name_prints_every_resolved_key_with_its_default_and_doc(capsys)
     assert "Did you mean dcgan_mnist" in err
 
 
+def test_configs_of_a_config_file_shows_its_own_and_its_schemas_docs(capsys, tmp_path):
+    path = tmp_path / "mine.py"
+    path.write_text('"""My narrower DCGAN."""\n'
+                    "from genjax.families.gan.config import gan_config\n\n\n"
+                    "def get_config():\n"
+                    "    config = gan_config()\n"
+                    "    config.train.steps = 5  # a smoke test\n"
+                    "    return config\n")
+    assert main(["configs", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{path}: My narrower DCGAN.")
+    lines = {line.split("=")[0].strip(): line for line in out.splitlines() if " = " in line}
+    assert "= 5 " in lines["train.steps"] and lines["train.steps"].endswith("# a smoke test")
+    assert lines["model.arch"].endswith("# dcgan | mlp | progressive")
+
+
 def test_help_version_and_configs_import_no_jax():
     """What makes `--help` and `genjax configs` start in a fraction of a second (timed in
     benchmarks/startup.py): none of them imports JAX."""

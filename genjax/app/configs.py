@@ -26,7 +26,10 @@ def describe_config(name: str, width: int = 100) -> str:
     """
     config = gconfig.load_config(name)
     flat = gconfig.flatten(config)
-    docs = key_docs(_config_module(name))
+    if name in gconfig.list_configs():
+        docs = key_docs(f"{gconfig.CONFIGS_PACKAGE}.{name}")
+    else:  # a .py file, executed by load_config without a sys.modules entry
+        docs = key_docs_of_source(Path(name).read_text())
     summary = gconfig.list_configs().get(name) or _file_summary(name)
     lines = [_wrap(f"{name}: {summary}", width, "  "), "",
              f"keys (family {config.family!r}; change any with --config.KEY=VALUE):"]
@@ -39,14 +42,6 @@ def describe_config(name: str, width: int = 100) -> str:
             line += f"  # {docs[key]}"
         lines.append(line.rstrip())
     return "\n".join(lines)
-
-
-def _config_module(name: str) -> str:
-    """The module a config was loaded from (``load_config`` imported it)."""
-    if name in gconfig.list_configs():
-        return f"{gconfig.CONFIGS_PACKAGE}.{name}"
-    stem = Path(name).stem
-    return f"genjax_user_config_{stem}"
 
 
 def _file_summary(name: str) -> str:
@@ -68,6 +63,23 @@ def key_docs(module: str) -> dict[str, str]:
     return docs
 
 
+def key_docs_of_source(source: str) -> dict[str, str]:
+    """``key_docs`` of a config file's source (its genjax imports first, then its own)."""
+    docs: dict[str, str] = {}
+    seen: set[str] = set()
+    for name in _imported_modules(source):
+        for dependency in _dependencies(name, seen):
+            docs.update(_comments_of_keys(_source(dependency) or ""))
+    docs.update(_comments_of_keys(source))
+    return docs
+
+
+def _imported_modules(source: str) -> list[str]:
+    return [node.module for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+            and (node.module == "genjax" or node.module.startswith("genjax."))]
+
+
 def _source(module: str) -> str | None:
     mod = sys.modules.get(module)
     path = getattr(mod, "__file__", None)
@@ -85,10 +97,8 @@ def _dependencies(module: str, seen: set[str]) -> list[str]:
     if source is None:
         return []
     order = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and (
-                node.module == "genjax" or node.module.startswith("genjax.")):
-            order += _dependencies(node.module, seen)
+    for name in _imported_modules(source):
+        order += _dependencies(name, seen)
     return [*order, module]
 
 
