@@ -5,10 +5,17 @@
         --temperature 0.8 --top-k 40 --top-p 0.95 --seed 0 --out samples.txt
     genjax eval runs/gpt_kjv --num-samples 16
 
-nanoGPT's CPU "baby" settings: 4 layers, 4 heads, width 128 (0.83 M parameters with tied
+nanoGPT's CPU "baby" settings: 4 layers, 4 heads, width 128 (834,304 parameters with tied
 embeddings), windows of 64 bytes, batch 32, AdamW (lr 1e-3, betas 0.9/0.99, weight decay 0.1
 on matrices) with 100 warm-up steps and a cosine decay to 1e-4, gradient clipping at 1, no
-dropout. Runtime and expected numbers: see the README's text section.
+dropout.
+
+Runtime: 1,500 steps in 19.5 min on this machine's 2 CPU cores shared with three other jobs
+(load average 5-7; 1.3 steps/s), 2.7 steps/s (~9 min) when the load was ~3. Expected: train
+1.88 bits/byte (1.31 nats, last logged step), ``genjax eval`` test 2.40 bits/byte
+(perplexity 5.29 per byte) on the unseen books (Romans to Revelation), samples that read as
+verse references and KJV-like phrases ("Psalms 38:2 And also cometh the LORD God and water
+before me;"), longest verbatim span in the train split 18 bytes on average over 16 samples.
 """
 
 import ml_collections

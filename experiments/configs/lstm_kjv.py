@@ -4,9 +4,12 @@
     genjax sample runs/lstm_kjv --prompt "And God said" --num 4 --length 50 --out s.txt
     genjax eval runs/lstm_kjv --num-samples 16
 
-Two LSTM layers of width 192 (0.68 M parameters, near gpt_kjv's 0.83 M), windows of 64
-bytes, batch 32, the same AdamW schedule as gpt_kjv. Runtime and expected numbers: see the
-README's text section.
+Two LSTM layers of width 192 (689,920 parameters, near gpt_kjv's 834,304), windows of 64
+bytes, batch 32, the AdamW schedule of gpt_kjv with lr 2e-3.
+
+Runtime: 1,500 steps in 10.1 min on 2 CPU cores shared with other jobs (load average 7-10;
+2.5 steps/s). Expected: train 2.18 bits/byte (last logged step), ``genjax eval`` test 2.53
+bits/byte (perplexity 5.78 per byte), against gpt_kjv's 1.88 / 2.40 after the same steps.
 """
 
 import ml_collections

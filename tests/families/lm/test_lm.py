@@ -150,3 +150,20 @@ def test_bad_sample_options(options, match):
     obj = objective("gpt")
     with pytest.raises(ValueError, match=match):
         obj.sample(state_of(obj), jax.random.PRNGKey(0), 1, **options)
+
+
+@pytest.mark.parametrize("model", [
+    Transformer(vocab_size=256, max_len=CONTEXT, features=16, num_layers=1, num_heads=2,
+                dtype=jnp.bfloat16),
+    RNNLanguageModel(vocab_size=256, features=16, num_layers=1, cell="lstm",
+                     dtype=jnp.bfloat16)], ids=["gpt", "lstm"])
+def test_bf16_activations_keep_float32_parameters_and_losses(model):
+    obj = LanguageModel(model=model, optimizer=optax.adam(1e-3), context=CONTEXT,
+                        sample_length=4)
+    state = state_of(obj)
+    assert all(p.dtype == jnp.float32 for p in jax.tree.leaves(state.params))
+    tokens = np.random.default_rng(0).integers(0, 256, (2, CONTEXT + 1)).astype(np.int32)
+    state, metrics = jax.jit(obj.train_step)(state, {"text": tokens}, jax.random.PRNGKey(0))
+    assert metrics["loss"].dtype == jnp.float32 and 7.0 < float(metrics["bits_per_byte"]) < 9.0
+    out = obj.sample(state, jax.random.PRNGKey(1), 2, prompt="ab", length=4)
+    assert out.shape == (2, 6) and out.dtype == jnp.int32
