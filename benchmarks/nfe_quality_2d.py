@@ -1,11 +1,11 @@
 """Sample quality against network evaluations (NFE) on the 2D mixtures, diffusion-era samplers.
 
-    flock /tmp/genjax-bench.lock python benchmarks/nfe_quality_2d.py [--seeds 10] [--steps 3000]
+    flock /tmp/genjax-bench.lock python benchmarks/nfe_quality_2d.py [--seeds 10] [--recipes ...]
 
 Each family's named recipe (``ddpm_toy2d``, ``edm_toy2d``, ``flow_toy2d``: the same MLP
 denoiser, width 128, 3 layers, 64 sinusoidal input features; Adam 1e-3 with 100 warm-up
-steps, batch 256, EMA 0.999) is trained on ``toy2d_ring`` (8 modes, std 0.01) and
-``toy2d_grid`` (25 modes, std 0.05) for ``--steps`` steps, all seeds at once: the objective's
+steps, batch 256, EMA 0.999; 3,000 steps) is trained on ``toy2d_ring`` (8 modes, std 0.01)
+and ``toy2d_grid`` (25 modes, std 0.05), all seeds at once: the objective's
 ``train_step`` vmapped over a seed axis, ``lax.scan`` over chunks of steps, batches drawn on
 device from the 100,000 training points (step t of seed s: ``randint(fold_in(k_s, t))``).
 Every trained model is then sampled (2,500 points, vmapped over the seeds) by each of its
@@ -13,7 +13,9 @@ samplers at about the same NFE:
 
 * ddpm + DDIM (``steps = NFE``), ddpm + DPM-Solver++(2M) (``steps = NFE``);
 * edm + Heun (N steps: ``NFE = 2N - 1``), edm + Euler (``steps = NFE``);
-* flow + Euler (``steps = NFE``), flow + Heun (``NFE = 2 steps``).
+* flow + Euler (``steps = NFE``), flow + Heun (``NFE = 2 steps``);
+* cm (consistency training, ``cm_toy2d``: 6,000 steps by its recipe unless ``--steps``):
+  1 and 2 steps only.
 
 Scored with ``genjax.metrics.mode_coverage`` (PacGAN protocol: a sample is high quality
 within 3 std of its nearest mode; a mode is captured when it has a high-quality sample).
@@ -49,12 +51,15 @@ SAMPLERS = {
         ("flow + Heun", lambda n: ({"solver": "heun", "steps": max(1, n // 2)},
                                    2 * max(1, n // 2))),
     ],
+    "cm_toy2d": [
+        ("cm (iCT)", lambda n: ({"steps": n}, n) if n <= 2 else None),
+    ],
 }
 
 
 def train_seeds(recipe: str, dataset: str, seeds: int, steps: int, chunk: int):
-    """Trains ``seeds`` runs of a named recipe on one mixture at once; returns
-    ``(objective, states, seed_keys, wall seconds)``."""
+    """Trains ``seeds`` runs of a named recipe on one mixture at once (``steps`` steps, 0:
+    the recipe's); returns ``(objective, states, seed_keys, wall seconds, steps)``."""
     import jax
     import jax.numpy as jnp
 
@@ -65,6 +70,8 @@ def train_seeds(recipe: str, dataset: str, seeds: int, steps: int, chunk: int):
 
     config = load_config(recipe)
     config.data.name = dataset
+    steps = steps or config.train.steps
+    config.train.steps = steps  # the consistency curriculum spans the run
     objective = build_objective(config, dataset_spec(dataset))
     data = jnp.asarray(TOY2D.sample_mixture(dataset, TOY2D.SPLIT_SIZES["train"],
                                             TOY2D.SPLIT_SEEDS["train"])[0])
@@ -97,7 +104,7 @@ def train_seeds(recipe: str, dataset: str, seeds: int, steps: int, chunk: int):
     for _ in range(math.ceil(steps / chunk)):
         states = run_chunk(states, seed_keys)
     jax.block_until_ready(states)
-    return objective, states, seed_keys, time.perf_counter() - t0
+    return objective, states, seed_keys, time.perf_counter() - t0, steps
 
 
 def score(objective, states, seed_keys, options: dict, dataset: str, num: int):
@@ -117,7 +124,8 @@ def score(objective, states, seed_keys, options: dict, dataset: str, num: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--steps", type=int, default=3000, help="training steps per seed")
+    parser.add_argument("--steps", type=int, default=0,
+                        help="training steps per seed (0: each recipe's train.steps)")
     parser.add_argument("--chunk", type=int, default=500)
     parser.add_argument("--num", type=int, default=2500, help="samples per seed")
     parser.add_argument("--nfe", type=int, nargs="+", default=list(NFE))
@@ -136,13 +144,17 @@ def main() -> None:
     results: dict[tuple[str, int], dict[str, tuple[int, float, float]]] = {}
     for recipe in args.recipes:
         for dataset in args.data:
-            objective, states, keys, wall = train_seeds(recipe, dataset, args.seeds, args.steps,
-                                                        args.chunk)
-            print(f"# {recipe} on {dataset}: {args.seeds} seeds trained in {wall:.0f} s",
-                  flush=True)
+            objective, states, keys, wall, steps = train_seeds(recipe, dataset, args.seeds,
+                                                               args.steps, args.chunk)
+            print(f"# {recipe} on {dataset}: {args.seeds} seeds x {steps} steps trained in "
+                  f"{wall:.0f} s", flush=True)
             for label, options_for in SAMPLERS[recipe]:
                 for target in args.nfe:
+                    if options_for(target) is None:
+                        continue
                     options, nfe = options_for(target)
+                    if dataset in results.get((label, nfe), {}):
+                        continue  # two targets round to one NFE (heun: 2N - 1)
                     scores = score(objective, states, keys, options, dataset, args.num)
                     hq = np.array([100.0 * s.high_quality for s in scores])
                     se = hq.std(ddof=1) / np.sqrt(len(hq)) if len(hq) > 1 else 0.0

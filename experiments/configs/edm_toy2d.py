@@ -11,7 +11,15 @@ steps); EDM's preconditioning with ``sigma_data = 2.83`` (the grid's standard de
 ``ln sigma ~ N(-1.2, 1.2^2)``, Heun with 18 steps (35 network evaluations) on the rho=7
 schedule from 80 to 0.002.
 
-RESULTS_PLACEHOLDER
+Runtime: 3,000 steps at ~29 steps/s, 109 s wall for ``genjax train`` (compile, checkpoints
+and the sample plots included) on this machine's 2 CPU cores shared with other jobs (load
+average 5-6). Expected (one training seed, 2,500 samples): ``genjax eval`` (Heun 18, 35
+network evaluations) finds all 25 modes, 94.7% high-quality samples (within 3 std of a
+mode), reverse KL 0.010, ``test_loss`` 0.432 (the held-out EDM loss); eval took 12 s. Over
+10 seeds (``benchmarks/nfe_quality_2d.py``, benchmarks/RESULTS.md): 94.4 +- 0.2% at 35 NFE,
+95.1% at 49, against 85.6% for ``ddpm_toy2d`` with DDIM-35 and 88.2% with DPM-Solver++-35.
+Heun needs its ~18 steps: at 4 or 9 steps (7 or 17 NFE) it is worse than Euler at the same
+NFE (the big early steps of the rho=7 schedule).
 """
 
 import ml_collections

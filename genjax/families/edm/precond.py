@@ -11,7 +11,8 @@ around a raw network ``F``, with (Table 1, "ours"):
 training draws ``ln sigma ~ N(P_mean, P_std^2)`` and weights the squared error of ``D`` by
 ``lambda(sigma) = (sigma^2 + sigma_data^2) / (sigma sigma_data)^2`` (``= 1 / c_out^2``: the
 raw network's effective target ``(y - c_skip (y + n)) / c_out`` has unit weight and, for data
-of standard deviation ``sigma_data``, unit variance at every sigma).
+of standard deviation ``sigma_data``, unit variance at every sigma). The coefficients live in
+:mod:`genjax.nn.preconditioning` (shared with the consistency family).
 """
 
 from __future__ import annotations
@@ -20,18 +21,11 @@ import jax
 import jax.numpy as jnp
 
 from genjax.core.collectives import batch_random
+from genjax.nn.preconditioning import expand, preconditioning
 
 Array = jax.Array
 
-
-def preconditioning(sigma: Array, sigma_data: float) -> tuple[Array, Array, Array, Array]:
-    """``(c_skip, c_out, c_in, c_noise)`` at noise levels ``sigma`` (any shape, > 0)."""
-    s2, d2 = jnp.square(sigma), sigma_data ** 2
-    c_skip = d2 / (s2 + d2)
-    c_out = sigma * sigma_data * jax.lax.rsqrt(s2 + d2)
-    c_in = jax.lax.rsqrt(s2 + d2)
-    c_noise = 0.25 * jnp.log(sigma)
-    return c_skip, c_out, c_in, c_noise
+__all__ = ["edm_loss", "expand", "loss_weight", "preconditioning", "sample_sigmas"]
 
 
 def loss_weight(sigma: Array, sigma_data: float) -> Array:
@@ -44,11 +38,6 @@ def sample_sigmas(key: Array, n: int, p_mean: float = -1.2, p_std: float = 1.2) 
     (``batch_random``: pmap draws them as one device)."""
     z = batch_random(lambda k, s: jax.random.normal(k, s, jnp.float32), key, (n,))
     return jnp.exp(p_mean + p_std * z)
-
-
-def expand(v: Array, x: Array) -> Array:
-    """``v (B,)`` shaped ``(B, 1, ..., 1)`` to broadcast against ``x (B, ...)``."""
-    return v.reshape(v.shape + (1,) * (x.ndim - v.ndim)).astype(x.dtype)
 
 
 def edm_loss(denoise, y: Array, noise: Array, sigma: Array, sigma_data: float) -> Array:

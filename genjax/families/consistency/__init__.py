@@ -1,0 +1,25 @@
+"""Consistency models (Song et al., 2023) by improved consistency training (Song & Dhariwal,
+2023): 1- and few-step generation.
+
+* :mod:`.training`: the curriculum, discrete log-normal levels, pseudo-Huber metric.
+* :mod:`.objective`: :class:`ConsistencyModel`, the Objective, and
+  :func:`consistency_sample` (multistep sampling).
+* :mod:`.config`: the ``cm`` config schema; :mod:`.build`: config -> objective.
+
+The network preconditioning is EDM's (:mod:`genjax.nn.preconditioning`, shared with the
+``edm`` family) with the ``sigma_min`` boundary condition. Consistency distillation from a
+trained EDM run is not implemented.
+"""
+
+from genjax.core.registry import Family
+from genjax.families.consistency.build import build
+from genjax.families.consistency.config import smallest_config
+from genjax.families.consistency.objective import ConsistencyModel, consistency_sample
+
+FAMILIES = (Family(
+    name="cm", build=build,
+    summary="Consistency models by improved consistency training (pseudo-Huber, log-normal "
+            "levels, discretisation curriculum): 1- and 2-step sampling, UNet or MLP",
+    modalities=("image", "points"), objectives=(ConsistencyModel,), smallest=smallest_config),)
+
+__all__ = ["FAMILIES", "ConsistencyModel", "consistency_sample"]

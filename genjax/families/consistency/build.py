@@ -1,0 +1,41 @@
+"""From a ``cm`` config to the ConsistencyModel objective: a UNet on images, an MLP on points."""
+
+from __future__ import annotations
+
+import ml_collections
+
+from genjax.config import ConfigError
+from genjax.data.tfds import DatasetSpec
+from genjax.families._build import denoiser, warmup_adam
+
+
+def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
+    """A consistency model trained by iCT over ``train.steps`` (the curriculum's K)."""
+    from genjax.families.consistency.objective import ConsistencyModel
+
+    c = config.cm
+    net = denoiser(config, spec, context, "cm", ("cm_toy2d", "cm_toy2d"))
+    try:
+        return ConsistencyModel(
+            model=net.model,
+            optimizer=warmup_adam(config.optim),
+            data_shape=net.data_shape,
+            total_steps=config.train.steps,
+            sigma_data=c.sigma_data,
+            sigma_min=c.sigma_min,
+            sigma_max=c.sigma_max,
+            rho=c.rho,
+            p_mean=c.p_mean,
+            p_std=c.p_std,
+            s0=c.s0,
+            s1=c.s1,
+            time_scale=c.time_scale,
+            ema_decay=c.ema_decay,
+            num_classes=net.num_classes,
+            sample_steps=c.sample_steps,
+            mid_sigmas=tuple(float(s) for s in c.mid_sigmas),
+            clip=net.images,
+            data_key=context.modality.batch_key,
+        )
+    except ValueError as e:
+        raise ConfigError(f"cm config: {e}") from e
