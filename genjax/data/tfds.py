@@ -80,7 +80,8 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> pathlib.Path:
 
 
 #: The batch field genjax models -> the name of its modality (``genjax.modalities``).
-MODALITY_OF_FIELD = {"image": "image", "point": "points", "text": "text"}
+MODALITY_OF_FIELD = {"image": "image", "point": "points", "text": "text",
+                     "audio": "audio"}
 
 
 def main_field(features: Any) -> tuple[str, str]:
@@ -105,7 +106,8 @@ def main_field(features: Any) -> tuple[str, str]:
     if len(images) == 1:
         return "image", images[0]
     raise DatasetError(
-        f"genjax reads an 'image', 'point' or 'text' field, but this dataset has fields {keys}."
+        f"genjax reads an 'image', 'point', 'text' or 'audio' field, but this dataset has "
+        f"fields {keys}."
     )
 
 
