@@ -81,3 +81,15 @@ def test_embedded_dataset_spec_and_records():
     assert spec.num_classes == 10 and spec.splits == {"train": 40, "test": 10}
     record = load_source("spoken_digits_tiny", "test")[0]
     assert record["audio"].dtype == np.int16 and int(record["label"]) == 0
+
+
+def test_cli_names_the_missing_extra_in_one_line(monkeypatch, tmp_path, capsys):
+    from genjax.cli import main
+
+    monkeypatch.setenv("GENJAX_DATA_DIR", str(tmp_path / "data"))  # nothing built yet
+    monkeypatch.setattr(speech, "EXTRA_MODULES", (("espeakng-loader", "no_such_module_x"),))
+    code = main(["train", "wavenet_tiny", "--workdir", str(tmp_path / "run")])
+    err = [line for line in capsys.readouterr().err.splitlines() if "genjax:" in line]
+    assert code != 0 and len(err) == 1, err
+    assert err[0].startswith("genjax: error: ") and '".[audio]"' in err[0]
+    assert not (tmp_path / "run" / "checkpoints").exists()
