@@ -22,7 +22,7 @@ LN2 = math.log(2.0)
 SAMPLE_OPTIONS = (
     SampleOption("length", int, "audio samples generated per clip (16,000: 1 s at 16 kHz)"),
     SampleOption("label", int, "the digit every clip says (label-conditioned WaveNet; -1: "
-                               "clip i says i % num_classes)"),
+                               "clip i says i mod num_classes)"),
     SampleOption("temperature", float, "softmax temperature of the mu-law levels (> 0)"),
 )
 
