@@ -28,6 +28,7 @@ import numpy as np
 
 from genjax.data.pipeline import audio_to_float
 from genjax.data.speech import AUDIO_KEY, SAMPLE_RATE
+from genjax.data.tfds import DatasetError
 from genjax.modalities import Modality, sample_chunks, write_npz_rows
 
 #: Silence between clips in a ``.wav`` of several samples.
@@ -155,6 +156,9 @@ class AudioModality(Modality):
     metrics = ("mel_fd", "level")
 
     def transform(self, spec, image_size=None):
+        if len(spec.shape) != 1:
+            raise DatasetError(f"dataset {spec.name!r} holds audio of shape {spec.shape}; "
+                               "genjax models mono clips (T,) at 16 kHz")
         return audio_to_float()
 
     def formats(self):

@@ -97,6 +97,9 @@ def test_modality_transform_and_every_sample_format(tmp_path):
         modality.save(x, tmp_path / "s.mp3")
     with pytest.raises(ValueError, match=r"\(N, T\) waveforms"):
         modality.save(x[:, :, None], tmp_path / "bad.wav")
+    stereo = DatasetSpec("stereo", "audio", (16000, 2), None, {"train": 1})
+    with pytest.raises(ValueError, match=r"genjax models mono clips"):
+        modality.transform(stereo)
 
 
 def test_sample_quality_is_zero_distance_for_the_test_clips_themselves():
