@@ -16,6 +16,9 @@ fixed-seed generator, so they need no network:
   chapter, split by book (Romans to Revelation, 9.3% of the text, are "test"); and
   ``pydoc_topics``: the standard library's ``pydoc_data.topics``, one record per topic, the
   last topics (10%) "test". See ``genjax.data.text``.
+* ``spoken_digits`` / ``spoken_digits_tiny``: "zero".."nine" spoken by eSpeak NG voices
+  (optional ``audio`` extra), int16 1 s clips at 16 kHz with ``"label"`` and ``"voice"``,
+  split by voice (3,120 / 50 clips). See ``genjax.data.speech``.
 
 Each is built on first use into ``data_dir/<name>/<version>``. TFDS writes into
 an ``incomplete.*`` directory and renames it when done, so an interrupted build
@@ -37,7 +40,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from genjax.data import text, toy2d
+from genjax.data import speech, text, toy2d
 from genjax.data.tfds import (
     DatasetError,
     DatasetSpec,
@@ -50,7 +53,8 @@ from genjax.data.tfds import (
 )
 
 EMBEDDED_DATASETS: tuple[str, ...] = ("mnist_subset", "digits", "toy2d_ring", "toy2d_grid",
-                                      "kjv", "pydoc_topics")
+                                      "kjv", "pydoc_topics", "spoken_digits",
+                                      "spoken_digits_tiny")
 
 Arrays = dict[str, np.ndarray]
 
@@ -328,8 +332,44 @@ class PydocTopics(_EmbeddedBuilder):
         return _text_arrays(text.pydoc_splits())
 
 
+class SpokenDigits(_EmbeddedBuilder):
+    """Spoken digits by 78 eSpeak NG voices, split by voice (``genjax.data.speech``)."""
+
+    name = "spoken_digits"
+    tiny = False
+
+    def _info(self) -> Any:
+        return self.dataset_info_from_configs(
+            description=(
+                "The words zero..nine spoken by eSpeak NG (espeakng-loader) voices: "
+                f"{'5 voices x 1 take' if self.tiny else '6 accents x 13 variants x 4 takes'}"
+                " of rate and pitch, trimmed, resampled to 16 kHz, centred in 1 s, "
+                "peak-normalised int16. Split by voice: voices i % 5 == 4 are 'test'."),
+            features=tfds.features.FeaturesDict({
+                speech.AUDIO_KEY: tfds.features.Tensor(shape=(speech.CLIP_SAMPLES,),
+                                                       dtype=np.int16),
+                "label": tfds.features.ClassLabel(names=list(speech.WORDS)),
+                "voice": tfds.features.Scalar(dtype=np.int64, doc="Index into "
+                                              "genjax.data.speech.VOICES."),
+            }),
+            supervised_keys=(speech.AUDIO_KEY, "label"),
+            disable_shuffling=True,  # keys are row positions: keep that order
+        )
+
+    def _arrays(self) -> dict[str, Arrays]:
+        return speech.spoken_digits_arrays(tiny=self.tiny)
+
+
+class SpokenDigitsTiny(SpokenDigits):
+    """``spoken_digits``'s recipe on 5 voices, 1 take (tests and smoke runs)."""
+
+    name = "spoken_digits_tiny"
+    tiny = True
+
+
 _BUILDERS: dict[str, type[_EmbeddedBuilder]] = {
-    b.name: b for b in (MnistSubset, Digits, Toy2dRing, Toy2dGrid, Kjv, PydocTopics)
+    b.name: b for b in (MnistSubset, Digits, Toy2dRing, Toy2dGrid, Kjv, PydocTopics,
+                        SpokenDigits, SpokenDigitsTiny)
 }
 
 

@@ -334,6 +334,17 @@ def images_to_float(pad_to: int | None = None) -> Transform:
     return transform
 
 
+def audio_to_float() -> Transform:
+    """Transform: ``"audio"`` int16 PCM -> float32 in [-1, 1) (``x / 32768``), ``"label"`` ->
+    int32."""
+
+    def transform(batch: Batch) -> Batch:
+        audio = np.asarray(batch["audio"]).astype(np.float32) / np.float32(32768.0)
+        return _labels_to_int32({**batch, "audio": audio})
+
+    return transform
+
+
 def points_to_float() -> Transform:
     """Transform: ``"point"`` -> float32, ``"label"`` -> int32.
 

@@ -38,8 +38,9 @@ class DatasetSpec:
     Attributes:
       name: the dataset name as given to ``load_source``.
       modality: the name of the data's modality (``genjax.modalities``): ``"image"``
-        (records carry ``"image"`` uint8 HWC), ``"points"`` (``"point"`` float32 vectors) or
-        ``"text"`` (``"text"`` strings, as TFDS's lm1b and tiny_shakespeare).
+        (records carry ``"image"`` uint8 HWC), ``"points"`` (``"point"`` float32 vectors),
+        ``"text"`` (``"text"`` strings, as TFDS's lm1b and tiny_shakespeare) or ``"audio"``
+        (``"audio"`` int16 mono clips at 16 kHz, ``genjax.data.speech``).
       shape: per-example shape of the main field as stored, e.g. ``(28, 28, 1)``.
       num_classes: number of label classes, or None when the dataset has no
         class label (the 2D mixtures: see ``genjax.data.toy2d.mixture``).
@@ -80,7 +81,8 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> pathlib.Path:
 
 
 #: The batch field genjax models -> the name of its modality (``genjax.modalities``).
-MODALITY_OF_FIELD = {"image": "image", "point": "points", "text": "text"}
+MODALITY_OF_FIELD = {"image": "image", "point": "points", "text": "text",
+                     "audio": "audio"}
 
 
 def main_field(features: Any) -> tuple[str, str]:
@@ -105,7 +107,8 @@ def main_field(features: Any) -> tuple[str, str]:
     if len(images) == 1:
         return "image", images[0]
     raise DatasetError(
-        f"genjax reads an 'image', 'point' or 'text' field, but this dataset has fields {keys}."
+        f"genjax reads an 'image', 'point', 'text' or 'audio' field, but this dataset has "
+        f"fields {keys}."
     )
 
 

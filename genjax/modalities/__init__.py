@@ -1,12 +1,12 @@
 """Data modalities: what a kind of data means to training, sampling and evaluation.
 
-A modality (images, 2D points, text; audio next) owns, in one module:
+A modality (images, 2D points, text, audio) owns, in one module:
 
 * its batch key (the field a model generates, e.g. ``"image"``), the examples a model takes
   from a split's stored records (the records themselves, or windows of a token stream) and
   the model-input transform;
 * how samples are written: the loop's per-step grid, and the file formats ``genjax sample``
-  accepts (PNG grid or scatter plot, ``.npz``, ``.txt``, ``.jsonl``; later ``.wav``);
+  accepts (PNG grid or scatter plot, ``.npz``, ``.txt``, ``.jsonl``, ``.wav``);
 * its sample-quality metrics for ``genjax eval`` (names, defaults, and how to compute them).
 
 Each module under ``genjax/modalities/`` declares ``MODALITY``; :func:`modalities` finds them

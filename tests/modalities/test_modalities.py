@@ -23,6 +23,6 @@ def test_each_modality_transforms_its_batches():
 
 
 def test_a_dataset_of_an_unknown_modality_is_refused():
-    audio = DatasetSpec("speech", "audio", (16000,), None, {"train": 10})
-    with pytest.raises(DatasetError, match="holds 'audio' data, and no modality"):
-        modality_of(audio)
+    video = DatasetSpec("clips", "video", (16, 64, 64, 3), None, {"train": 10})
+    with pytest.raises(DatasetError, match="holds 'video' data, and no modality"):
+        modality_of(video)
