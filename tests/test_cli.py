@@ -100,7 +100,8 @@ def test_configs_of_a_config_file_shows_its_own_and_its_schemas_docs(capsys, tmp
                     "    return config\n")
     assert main(["configs", str(path)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"{path}: My narrower DCGAN.")
+    header = " ".join(out.split("\n\n")[0].split())  # wrapped at spaces only
+    assert header.startswith(f"{path}: My narrower DCGAN."), out
     lines = {line.split("=")[0].strip(): line for line in out.splitlines() if " = " in line}
     assert "= 5 " in lines["train.steps"] and lines["train.steps"].endswith("# a smoke test")
     assert lines["model.arch"].endswith("# dcgan | mlp | progressive")

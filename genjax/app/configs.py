@@ -156,7 +156,8 @@ def _dict_literal(value: ast.AST) -> ast.Dict | None:
 def _wrap(text: str, width: int, indent: str) -> str:
     import textwrap
 
-    return textwrap.fill(text, width=width, subsequent_indent=indent)
+    return textwrap.fill(text, width=width, subsequent_indent=indent, break_on_hyphens=False,
+                         break_long_words=False)  # a path or name stays whole
 
 
 def config_summaries(width: int = 100) -> list[str]:
