@@ -21,9 +21,14 @@ TINY = {
                    "--config.model.input_features=8", "--config.diffusion.timesteps=10",
                    "--config.diffusion.sample_steps=5",
                    "--config.train.num_samples=16"],
+    "vae_mnist": ["--config.train.steps=3", "--config.data.name=digits",
+                  "--config.model.latent_dim=4", "--config.model.enc_features=(4, 8)",
+                  "--config.model.dec_features=(8, 4)", "--config.model.hidden=16",
+                  "--config.train.batch_size=16", "--config.train.num_samples=4",
+                  "--config.train.eval_every=0"],
 }
 # (python options, the same on the command line)
-OPTIONS = {"gan_toy2d": ({}, []),
+OPTIONS = {"gan_toy2d": ({}, []), "vae_mnist": ({}, []),
            "ddpm_toy2d": ({"sampler": "ddim", "steps": 4}, ["--sampler", "ddim", "--steps", "4"])}
 
 
@@ -46,6 +51,10 @@ def test_export_samples_like_its_run_without_dataset_or_run(name, runs, tmp_path
     run, out = runs / name, tmp_path / "model.genjax"
     options, flags = OPTIONS[name]
     expected = genjax.load(run).sample(40, seed=3, **options)
+    inputs = np.linspace(-1, 1, 2 * 8 * 8, dtype=np.float32).reshape(2, 8, 8, 1)
+    reconstructed = genjax.load(run).reconstruct(inputs, seed=1) if name == "vae_mnist" else None
+    assert main(["sample", str(run), "--num", "40", "--seed", "3", *flags,
+                 "--out", str(tmp_path / "run.npz")]) == 0
     assert main(["export", str(run), "--out", str(out)]) == 0
     assert "left out" in capsys.readouterr().out
     header, names = _header(out)
@@ -68,7 +77,12 @@ def test_export_samples_like_its_run_without_dataset_or_run(name, runs, tmp_path
         np.testing.assert_array_equal(model.sample(40, seed=3, **options), expected)
         assert main(["sample", str(out), "--num", "40", "--seed", "3", *flags,
                      "--out", str(tmp_path / "x.npz")]) == 0
-        np.testing.assert_array_equal(np.load(tmp_path / "x.npz")["points"], expected)
+        with np.load(tmp_path / "x.npz") as got, np.load(tmp_path / "run.npz") as want:
+            assert got.files == want.files
+            for key in want.files:
+                np.testing.assert_array_equal(got[key], want[key])
+        if reconstructed is not None:  # the encoder is exported too: it reconstructs
+            np.testing.assert_array_equal(model.reconstruct(inputs, seed=1), reconstructed)
         with pytest.raises(ValueError, match="is an export"):
             model.eval()
     finally:
