@@ -122,3 +122,18 @@ def test_bad_exports_are_refused_in_one_line(runs, tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(WorkdirError, match="not a readable genjax export"):
         genjax.load(tmp_path / "notes.txt")
+
+
+def test_models_that_cannot_be_exported_are_refused_in_one_line(tmp_path, capsys):
+    from genjax.families.vqvae.config import smallest_prior_config, smallest_vqvae_config
+
+    vqvae = tmp_path / "vqvae"
+    genjax.train(smallest_vqvae_config(), vqvae, train__steps=2)
+    prior = tmp_path / "prior"
+    genjax.train(smallest_prior_config({"vqvae": vqvae}), prior, train__steps=2)
+    capsys.readouterr()
+    for run, message in [(vqvae, "cannot be exported: "), (prior, "builds on another run")]:
+        assert main(["export", str(run), "--out", str(tmp_path / "m.genjax")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("genjax: error: ") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "m.genjax").exists()

@@ -199,11 +199,6 @@ def _damaged(path: Path, err: BaseException) -> ExportError:
                        f"`genjax export RUN --out {path}`")
 
 
-def is_export(path: str | Path) -> bool:
-    """True when ``path`` is a file (an export), not a run folder."""
-    return Path(path).is_file()
-
-
 def load_export(path: str | Path) -> tuple[ml_collections.ConfigDict, Exported, tuple]:
     """The config, objective and arrays of an export, without the dataset.
 
