@@ -137,3 +137,40 @@ def test_models_that_cannot_be_exported_are_refused_in_one_line(tmp_path, capsys
         err = capsys.readouterr().err
         assert err.startswith("genjax: error: ") and message in err and err.count("\n") == 1
     assert not (tmp_path / "m.genjax").exists()
+
+
+class _Reader:
+    """A two-array objective: ``sample`` reads ``a``, and ``b`` only with ``both=True``."""
+
+    data_key = "point"
+
+    def __init__(self):
+        from genjax.core.objective import Capabilities, SampleOption
+
+        self.capabilities = Capabilities(sample_options=(SampleOption("both", bool, "b too"),))
+
+    def sample(self, state, key, num, both=False):
+        import jax.numpy as jnp
+
+        out = jnp.broadcast_to(state["a"], (num, 2))
+        return out + state["b"] if both else out
+
+
+def test_only_the_arrays_sampling_reads_are_kept_and_others_are_refused():
+    import jax
+    import jax.numpy as jnp
+
+    from genjax.app.export import ExportedObjective, used_leaves
+
+    state = {"a": jnp.array([1.0, 2.0]), "b": jnp.array([10.0, 20.0]), "c": jnp.zeros(3)}
+    leaves, treedef = jax.tree_util.tree_flatten(state)  # a, b, c
+    shapes = [jax.ShapeDtypeStruct(x.shape, x.dtype) for x in leaves]
+    objective = _Reader()
+    key = jax.random.PRNGKey(0)
+    assert used_leaves(lambda s: objective.sample(s, key, 2), treedef, shapes) == {0}
+    assert used_leaves(lambda s: objective.sample(s, key, 2, both=True), treedef, shapes) == {0, 1}
+    exported = ExportedObjective(objective, treedef, shapes, [0], ["['a']", "['b']", "['c']"],
+                                 {})
+    np.testing.assert_array_equal(exported.sample((leaves[0],), key, 3), [[1.0, 2.0]] * 3)
+    with pytest.raises(ValueError, match=r"does not hold the arrays \(\['b'\]\)"):
+        exported.sample((leaves[0],), key, 3, both=True)
