@@ -4,7 +4,8 @@ The Python API (imported on first use, so ``import genjax`` stays fast):
 
 * ``genjax.train(config_or_name, workdir, **overrides)`` trains as ``genjax train`` does and
   returns a :class:`genjax.api.Model`;
-* ``genjax.load(workdir)`` loads a run folder's latest checkpoint as a ``Model`` with
+* ``genjax.load(workdir)`` loads a run folder's latest checkpoint (or a file written by
+  ``genjax export``, which needs no dataset) as a ``Model`` with
   ``.sample(num, seed, **options)`` (and ``.reconstruct`` for autoencoders, ``.save``).
 
 See :mod:`genjax.api`.

@@ -83,16 +83,24 @@ def _override_text(value: Any) -> str:
 
 
 def load(workdir: str | Path) -> Model:
-    """The latest checkpoint of a run folder written by ``genjax train`` / ``genjax.train``.
+    """The latest checkpoint of a run folder written by ``genjax train`` / ``genjax.train``,
+    or a file written by ``genjax export`` (which needs neither the dataset nor the run).
 
     Raises:
-      genjax.core.files.WorkdirError: not a run folder, or no checkpoint yet.
+      genjax.core.files.WorkdirError: not a run folder, or no checkpoint yet; an export of
+        another format version, or a damaged one (``genjax.app.export.ExportError``).
     """
     from genjax import cli
     from genjax.app.experiment import load_run
 
     cli.configure_jax()
     workdir = Path(workdir)
+    if workdir.is_file():
+        from genjax.app.export import load_export
+
+        config, exported, arrays = load_export(workdir)
+        return Model(workdir=workdir, config=config.to_dict(), objective=exported.objective,
+                     state=arrays, modality=exported.modality, step=exported.step)
     config, experiment, state = load_run(workdir)
     return Model(workdir=workdir, config=config.to_dict(), objective=experiment.objective,
                  state=state, modality=experiment.modality)
@@ -102,19 +110,20 @@ class Model:
     """A trained model: its config and latest state, with what its family can do.
 
     Attributes:
-      workdir: the run folder it was loaded from.
+      workdir: the run folder (or the exported file) it was loaded from.
       config: the run's resolved config (a plain dict).
       family: ``config["family"]``.
       step: the training step of the loaded checkpoint.
       sample_options: the keyword options ``sample`` takes (``label``, ``sampler``, ...).
     """
 
-    def __init__(self, workdir: Path, config: dict, objective: Any, state: Any, modality: Any):
+    def __init__(self, workdir: Path, config: dict, objective: Any, state: Any, modality: Any,
+                 step: int | None = None):
         import jax
 
         self.workdir, self.config = workdir, config
         self.family: str = config["family"]
-        self.step: int = int(jax.device_get(state.step))
+        self.step: int = int(jax.device_get(state.step)) if step is None else step
         self._objective, self._state, self._modality = objective, state, modality
         caps = objective.capabilities
         self.sample_options: tuple[str, ...] = caps.option_names() if caps.sample else ()
@@ -186,8 +195,21 @@ class Model:
         """
         from genjax.app.evaluate import evaluate_run
 
+        if self.workdir.is_file():
+            raise ValueError(f"{self.workdir} is an export (no dataset, no run folder): "
+                             "evaluate the run folder it was exported from")
         overrides = [f"eval.{key}={_override_text(value)}" for key, value in eval_keys.items()]
         return evaluate_run(self.workdir, overrides, seed=seed, out=out)
+
+    def export(self, out: str | Path) -> Path:
+        """Writes this run as ``genjax export WORKDIR --out OUT`` does (the sampling network
+        only, loadable with :func:`load` without the dataset) and returns ``out``."""
+        from genjax.app.export import export_run
+
+        if self.workdir.is_file():
+            raise ValueError(f"{self.workdir} is an export already")
+        export_run(self.workdir, out)
+        return Path(out)
 
     def save(self, samples: np.ndarray, path: str | Path) -> Path:
         """Writes samples as ``genjax sample --out PATH`` would (``.png`` grid or scatter,

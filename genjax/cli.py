@@ -105,7 +105,8 @@ def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                             "WORKDIR/before-restart-<time>/ (never deleted)")
 
     sample = sub.add_parser("sample", help="write samples from a run's latest checkpoint")
-    sample.add_argument("workdir", help="a run folder written by `genjax train`")
+    sample.add_argument("workdir", help="a run folder written by `genjax train`, or a file "
+                                        "written by `genjax export`")
     sample.add_argument("--num", type=int, default=64, help="number of samples (default 64)")
     sample.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     sample.add_argument("--out", required=True,
@@ -114,6 +115,13 @@ def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                                           for m in _modalities().values()) if full else "..."))
     if full:
         _add_sample_options(sample)
+
+    export = sub.add_parser(
+        "export", help="write a run's sampling network to one file, for `genjax sample` and "
+                       "genjax.load without the dataset (no optimizer states, no "
+                       "discriminator)")
+    export.add_argument("workdir", help="a run folder written by `genjax train`")
+    export.add_argument("--out", required=True, help="the file to write, e.g. model.genjax")
 
     evaluate = sub.add_parser(
         "eval", help="evaluate a run's latest checkpoint on the test split; writes eval.json",
@@ -485,7 +493,12 @@ def cmd_sample(args: argparse.Namespace) -> None:
     _check_finite_options(args)
     workdir = _workdir_arg(args.workdir)
     out = Path(args.out)
-    config, experiment, state = load_run(workdir)
+    if workdir.is_file():  # a `genjax export` file: no dataset, no run folder
+        from genjax.app.export import load_export
+
+        config, experiment, state = load_export(workdir)
+    else:
+        config, experiment, state = load_run(workdir)
     modality, abilities = experiment.modality, experiment.objective.capabilities
     try:
         modality.check_output(out)
@@ -517,6 +530,20 @@ def cmd_sample(args: argparse.Namespace) -> None:
         raise WorkdirError(f"cannot write {out} ({err.strerror or err}); free space or "
                            "choose another --out") from err
     print(f"genjax: wrote {args.num} samples to {out}")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from genjax.app.export import export_run
+
+    workdir, out = _workdir_arg(args.workdir), Path(args.out)
+    if out.is_dir():
+        raise WorkdirError(f"--out {out} is a folder; name the file to write, e.g. "
+                           f"{out / 'model.genjax'}")
+    _check_out_folder(out)
+    done = export_run(workdir, out)
+    print(f"genjax: wrote {out} ({done['family']} at step {done['step']}, {done['arrays']} "
+          f"arrays, {done['bytes'] / 2**20:.1f} MiB; left out {done['arrays_left_out']} that "
+          "sampling does not read: optimizer states and the like)")
 
 
 def cmd_eval(args: argparse.Namespace, overrides: list[str]) -> None:
@@ -614,6 +641,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_sample(args)
         elif args.command == "eval":
             cmd_eval(args, overrides)
+        elif args.command == "export":
+            cmd_export(args)
         elif args.command == "fid":
             cmd_fid(args)
         else:

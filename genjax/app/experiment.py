@@ -135,8 +135,15 @@ def _load_other_run(workdir: str | Path):
     return config, experiment.objective, state
 
 
-def build_objective(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Objective:
+def build_objective(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec,
+                    load_other_run: Callable[..., Any] | None = None) -> Objective:
     """The objective of ``config.family`` for a dataset, after the checks every family shares.
+
+    Args:
+      config: the run's config.
+      spec: the dataset's spec (only the spec: no data is read here).
+      load_other_run: ``BuildContext.load_run`` (default: read another run folder), e.g. one
+        that refuses, for a model that must be built from itself alone.
 
     Raises:
       ConfigError: an unknown family, a modality or precision the family does not take, or
@@ -155,7 +162,8 @@ def build_objective(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) 
     if policy.name not in family.precisions:
         raise ConfigError(f"family {family.name!r} computes in {'/'.join(family.precisions)} "
                           f"only; use --config.precision=fp32")
-    context = BuildContext(modality=modality, precision=policy, load_run=_load_other_run)
+    context = BuildContext(modality=modality, precision=policy,
+                           load_run=load_other_run or _load_other_run)
     try:
         return family.build(config, spec, context)
     except (ValueError, TypeError) as err:
@@ -305,8 +313,6 @@ def archive_run(workdir: Path) -> Path | None:
 def read_saved_config(workdir: Path):
     """The resolved config a run saved in ``workdir/config.json``, in its family's current
     schema (see :func:`upgrade`)."""
-    from genjax import config as gconfig
-
     path = Path(workdir) / "config.json"
     if not path.exists():
         raise WorkdirError(f"{workdir} has no config.json: it is not a run folder written by "
@@ -317,16 +323,31 @@ def read_saved_config(workdir: Path):
         raw = json.loads(path.read_text())
     except (ValueError, OSError) as err:
         raise WorkdirError(f"{path} is not valid JSON ({err}); fix or move it") from err
+    return config_from_saved(raw, path, "restore the file `genjax train` wrote, or move the "
+                             "folder aside")
+
+
+def config_from_saved(raw: Any, where: Path, fix: str) -> ml_collections.ConfigDict:
+    """A config as ``genjax train`` saved it (the parsed JSON of ``config.json``), checked
+    and in its family's current schema.
+
+    Raises:
+      WorkdirError: not a genjax config (naming ``where`` and the ``fix``), or an unknown
+        family.
+    """
+    import json
+
+    from genjax import config as gconfig
+
     try:
         gconfig.check_saved_types(raw)
     except ConfigError as err:
-        raise WorkdirError(f"{path} is not a genjax config: {err}; restore the file "
-                           "`genjax train` wrote, or move the folder aside") from err
+        raise WorkdirError(f"{where} is not a genjax config: {err}; {fix}") from err
     saved = gconfig.from_json(json.dumps(raw))
     try:
         return upgrade(saved)
     except ConfigError as err:
-        raise WorkdirError(f"{path}: {err}") from err
+        raise WorkdirError(f"{where}: {err}") from err
 
 
 def load_run(workdir: Path, config=None):
