@@ -152,6 +152,8 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
                                  f"sampling {ev.num_samples} samples", "sample"))
             drawn = draw_samples(objective, state, jax.random.fold_in(keys[1], i), n, chunk=n)
             bars[0].update(n)
+            if bars[0].n >= ev.num_samples:
+                bars[0].close()  # its time is the sampling's, not the features' after it
             return drawn
 
         context = EvalContext(

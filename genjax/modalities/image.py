@@ -264,13 +264,12 @@ def image_readings() -> dict[str, Reading]:
     floor = ("the same metric of real train images against the test split is its floor; "
              "eval computes it when the train split is readable (<name>_floor)")
     out: dict[str, Reading] = {}
-    for prefix, net in (("domain_", "the digit classifier's features"),
-                        ("", "InceptionV3 pool features")):
+    for prefix, net in (("domain_", "digit-classifier"), ("", "InceptionV3")):
         out.update({
-            f"{prefix}fid": Reading(f"Frechet distance of sample vs test {net} (Gaussians)",
+            f"{prefix}fid": Reading(f"Frechet distance, sample vs test {net} features as Gaussians",
                                     "lower, down to the floor", floor,
                                     (_few_samples(prefix),)),
-            f"{prefix}kid_mean": Reading(f"kernel (MMD) distance of {net}, unbiased",
+            f"{prefix}kid_mean": Reading(f"kernel (MMD) distance, sample vs test {net} features",
                                          "lower, down to the floor", floor),
             f"{prefix}kid_std": Reading("spread of kid over its subsets", ""),
             f"{prefix}is_mean": Reading("Inception score: confident and varied class "

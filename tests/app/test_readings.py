@@ -32,13 +32,15 @@ def test_few_samples_caveat_follows_num_samples():
 
 def test_table_rows_values_floor_and_generic_held_out_reading():
     results = {"family": "vae", "dataset": "mnist_subset", "step": 7, "workdir": "w",
-               "test_elbo": -119.4, "test_recon": 80.5, "domain_fid": 660.0,
-               "domain_fid_floor": 23.2, "num_samples": 10_000, "class_shares": [0.1] * 10}
+               "test_elbo": -119.4, "test_recon": 80.5, "test_nll_iwae_100": 110.2,
+               "domain_fid": 660.0, "domain_fid_floor": 23.2, "num_samples": 10_000,
+               "class_shares": [0.1] * 10}
     lines = explain(results, IMAGE).splitlines()
     rows = {line.split()[0]: line for line in lines[1:]}
     assert set(rows) >= {"test_elbo", "test_recon", "domain_fid", "num_samples"}
     assert "domain_fid_floor" not in rows and "workdir" not in rows
     assert rows["domain_fid"].split()[1:3] == ["660", "23.2"]
+    assert "IWAE bound" in rows["test_nll_iwae_100"] and "k=100" in rows["test_nll_iwae_100"]
     assert "higher" in rows["test_elbo"] and "averaged over every test example" in rows[
         "test_recon"]
 
