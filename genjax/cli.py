@@ -558,7 +558,7 @@ def cmd_eval(args: argparse.Namespace, overrides: list[str]) -> None:
     out = Path(args.out) if args.out else workdir / "eval.json"
     if workdir.is_dir():  # a missing run folder gets its own message from evaluate_run
         _check_out_folder(out)  # before the evaluation, not after its results are computed
-    results = evaluate_run(workdir, overrides, seed=args.seed, out=out)
+    results = evaluate_run(workdir, overrides, seed=args.seed, out=out, report=sys.stderr)
     print(json.dumps(json_safe(results), sort_keys=True, allow_nan=False))
 
 

@@ -22,7 +22,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import jax
 import numpy as np
@@ -45,8 +45,12 @@ def iterate_split(source: Any, batch_size: int,
         yield transform(batch) if transform is not None else batch
 
 
-def held_out_metrics(objective, state, batches: Iterator[dict], key: jax.Array) -> dict:
+def held_out_metrics(objective, state, batches: Iterator[dict], key: jax.Array,
+                     progress: Callable[[int], None] | None = None) -> dict:
     """Per-example means of ``test_metrics`` (or ``eval_metrics``) over all ``batches``.
+
+    Args:
+      progress: called with each batch's example count, after it is done.
 
     Returns:
       ``{"test_<name>": value}``; batch ``i`` uses ``fold_in(key, i)``.
@@ -61,6 +65,8 @@ def held_out_metrics(objective, state, batches: Iterator[dict], key: jax.Array) 
         for name, value in values.items():
             sums[name] = sums.get(name, 0.0) + float(value) * n
         count += n
+        if progress is not None:
+            progress(n)
     return {f"test_{name}": total / count for name, total in sums.items()}
 
 
@@ -74,7 +80,8 @@ def exponentiated(results: dict[str, Any], pairs: tuple[tuple[str, str], ...]
 
 
 def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
-                 seed: int = 0, out: str | Path | None = None) -> dict[str, Any]:
+                 seed: int = 0, out: str | Path | None = None,
+                 report: TextIO | None = None) -> dict[str, Any]:
     """Evaluates the latest checkpoint of a run folder; writes ``eval.json`` there.
 
     Args:
@@ -82,6 +89,8 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
       overrides: ``eval.KEY=VALUE`` changes (``--config.`` stripped); other keys are refused.
       seed: the sampling / evaluation seed.
       out: the JSON file to write (default ``workdir/eval.json``).
+      report: where to show progress bars and, at the end, the table of readings
+        (``genjax eval``: stderr); None: silent.
 
     Returns:
       The results (also written as JSON).
@@ -125,17 +134,27 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
     results: dict[str, Any] = {"workdir": str(workdir), "step": int(state.step),
                                "family": config.family, "dataset": spec.name,
                                "test_examples": len(test_source)}
-    results.update(held_out_metrics(
-        objective, state, iterate_split(test_source, config.train.batch_size, transform),
-        keys[0]))
+    with _bar(report, len(test_source), "held-out test metrics", "example") as bar:
+        results.update(held_out_metrics(
+            objective, state, iterate_split(test_source, config.train.batch_size, transform),
+            keys[0], bar.update))
     results.update(exponentiated(results, objective.capabilities.exp_metrics))
 
     abilities = objective.capabilities
     if names and ev.num_samples and not abilities.sample:
         results["sample_metrics_skipped"] = abilities.cannot_sample
     elif names and ev.num_samples:
+        bars: list = []  # opened at the first chunk: feature networks load (or train) first
+
         def samples(i: int, n: int) -> np.ndarray:
-            return draw_samples(objective, state, jax.random.fold_in(keys[1], i), n, chunk=n)
+            if not bars:
+                bars.append(_bar(report, ev.num_samples,
+                                 f"sampling {ev.num_samples} samples", "sample"))
+            drawn = draw_samples(objective, state, jax.random.fold_in(keys[1], i), n, chunk=n)
+            bars[0].update(n)
+            if bars[0].n >= ev.num_samples:
+                bars[0].close()  # its time is the sampling's, not the features' after it
+            return drawn
 
         context = EvalContext(
             num_samples=ev.num_samples, batch_size=ev.batch_size, seed=seed,
@@ -149,13 +168,28 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
                 names, context)
         except ValueError as err:
             raise ConfigError(str(err)) from err
+        finally:
+            for bar in bars:
+                bar.close()
         results.update({"num_samples": ev.num_samples, **quality})
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
     path = Path(out) if out else workdir / "eval.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(json_safe(results), indent=1, sort_keys=True,
                                   allow_nan=False) + "\n")
+    if report is not None:
+        from genjax.app.readings import GENERAL, explain
+
+        print(explain(results, {**GENERAL, **modality.readings()}), file=report, flush=True)
     return results
+
+
+def _bar(stream: TextIO | None, total: int, desc: str, unit: str):
+    """A tqdm bar (with ETA) on ``stream``; a silent one without a stream."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, file=stream, disable=stream is None,
+                dynamic_ncols=True, leave=True)
 
 
 def json_safe(value: Any) -> Any:

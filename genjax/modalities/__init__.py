@@ -59,6 +59,38 @@ class EvalContext:
     train_records: Callable[[], Any] | None = None
 
 
+@dataclasses.dataclass(frozen=True)
+class Caveat:
+    """A note printed under ``genjax eval``'s table when a metric is known to mislead.
+
+    Attributes:
+      applies: ``results -> bool``: whether the note holds for these results.
+      text: the note.
+    """
+
+    applies: Callable[[Mapping[str, Any]], bool]
+    text: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """How to read one number of ``genjax eval``'s results.
+
+    Attributes:
+      meaning: what it measures, in one line.
+      better: ``"lower"``, ``"higher"``, or a short phrase (e.g. ``"closer to the floor"``);
+        "" when neither direction is better.
+      floor: where the real-vs-real floor of a number comes from, when the results do not
+        hold one (a ``<name>_floor`` entry); "" for none.
+      caveats: notes for results where the number misleads.
+    """
+
+    meaning: str
+    better: str = ""
+    floor: str = ""
+    caveats: tuple[Caveat, ...] = ()
+
+
 class Modality:
     """The base of every modality; subclasses set the class attributes and methods.
 
@@ -156,6 +188,11 @@ class Modality:
         """Sample-quality metrics ``names`` of generated ``samples`` against the test split
         (``test_batches(batch_size)`` iterates it once, transformed)."""
         raise NotImplementedError
+
+    def readings(self) -> Mapping[str, Reading]:
+        """``result key -> Reading`` for the numbers ``sample_quality`` returns (shown in
+        ``genjax eval``'s table; keys not here get a generic line)."""
+        return {}
 
     def parse_metrics(self, text: str) -> tuple[str, ...]:
         """The metrics asked for: ``"auto"`` (all of ``metrics``), ``""``/``"none"``, or a

@@ -29,7 +29,7 @@ import numpy as np
 from genjax.data.pipeline import audio_to_float
 from genjax.data.speech import AUDIO_KEY, SAMPLE_RATE
 from genjax.data.tfds import DatasetError
-from genjax.modalities import Modality, sample_chunks, write_npz_rows
+from genjax.modalities import Modality, Reading, sample_chunks, write_npz_rows
 
 #: Silence between clips in a ``.wav`` of several samples.
 GAP_SECONDS = 0.25
@@ -185,6 +185,16 @@ class AudioModality(Modality):
             out["level_dbfs_test"] = float(rms_dbfs(real).mean())
             out["silent_share"] = float(np.mean(levels < SILENT_DBFS))
         return out
+
+    def readings(self):
+        return {
+            "mel_fd": Reading("Frechet distance of mean log-mel spectra, sample vs test",
+                              "lower"),
+            "level_dbfs": Reading("mean RMS level of the samples (dBFS)",
+                                  "closer to level_dbfs_test"),
+            "level_dbfs_test": Reading("mean RMS level of the test clips (dBFS)", ""),
+            "silent_share": Reading("share of near-silent samples", "lower"),
+        }
 
 
 MODALITY = AudioModality()

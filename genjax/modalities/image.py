@@ -27,7 +27,14 @@ from genjax.metrics.features import (
     class_coverage,
     feature_metrics,
 )
-from genjax.modalities import EvalContext, Modality, sample_chunks, write_npz_rows
+from genjax.modalities import (
+    Caveat,
+    EvalContext,
+    Modality,
+    Reading,
+    sample_chunks,
+    write_npz_rows,
+)
 
 log = logging.getLogger(__name__)
 
@@ -166,14 +173,43 @@ class ImageModality(Modality):
         for images in sample_chunks(samples, context.num_samples, context.batch_size):
             for name, (net, _) in networks.items():
                 fake[name].add(*net(images))
+        floor = self._floor_embeddings(spec, networks, keep, context)
         out: dict[str, Any] = {}
         for name, (net, prefix) in networks.items():
             out.update(feature_metrics(real[name], fake[name], names, prefix, context.seed))
+            if floor:
+                out.update({f"{k}_floor": v for k, v in feature_metrics(
+                    real[name], floor[name], names, prefix, context.seed).items()})
             if name == "domain":
                 out.update(class_coverage(fake[name].all_probs()))
                 out["domain_classifier"] = str(net.run_dir)
                 out["domain_classifier_test_accuracy"] = net.test_accuracy
         return out
+
+    def _floor_embeddings(self, spec: DatasetSpec, networks: dict, keep: bool,
+                          context: EvalContext) -> dict[str, Embeddings]:
+        """The first ``num_samples`` train images (as many as there are, if fewer) through
+        each network: scored against the test split like samples, they give the real-vs-real
+        floor at the same sample count (what a generator of real digits would get)."""
+        if context.train_records is None:
+            return {}
+        from genjax.data.pipeline import read_records, stack_records
+
+        source = context.train_records()
+        count = min(context.num_samples, len(source))
+        transform = self.transform(spec)
+        take = getattr(source, "take", None)
+        out = {name: Embeddings(keep) for name in networks}
+        for start in range(0, count, context.batch_size):
+            rows = np.arange(start, min(start + context.batch_size, count))
+            batch = transform(take(rows) if take is not None
+                              else stack_records(read_records(source, rows)))
+            for name, (net, _) in networks.items():
+                out[name].add(*net(batch[self.batch_key]))
+        return out
+
+    def readings(self):
+        return image_readings()
 
     @staticmethod
     def _feature_networks(spec: DatasetSpec, context: EvalContext
@@ -196,6 +232,70 @@ class ImageModality(Modality):
 
             networks["inception"] = (embed, "")
         return networks
+
+
+#: Precision at or above this with recall below ``BLURRY_RECALL``: the blurry-means pattern.
+BLURRY_PRECISION, BLURRY_RECALL = 0.95, 0.6
+#: Sample counts below this give a visibly biased FID (papers use 10,000 - 50,000).
+FID_SAMPLES = 10_000
+
+
+def _blurry(prefix: str) -> Caveat:
+    def applies(r):
+        p, rec = r.get(f"{prefix}precision"), r.get(f"{prefix}recall")
+        return (isinstance(p, float) and p >= BLURRY_PRECISION
+                and (not isinstance(rec, float) or rec < BLURRY_RECALL))
+
+    return Caveat(applies, f"{prefix}precision is near 1 but {prefix}recall is low: samples "
+                  "sit inside the real manifold without covering it (typical of a VAE's "
+                  "blurry means); read precision together with recall and coverage")
+
+
+def _few_samples(prefix: str) -> Caveat:
+    return Caveat(lambda r: 0 < r.get("num_samples", FID_SAMPLES) < FID_SAMPLES,
+                  f"{prefix}fid from fewer than {FID_SAMPLES:,} samples is biased upward (the "
+                  "bias shrinks like 1/N): compare runs only at the same --num-samples, "
+                  f"with the floor beside it; {prefix}kid is unbiased")
+
+
+def image_readings() -> dict[str, Reading]:
+    """The readings of the image metrics, for the domain network (``domain_``) and
+    InceptionV3 (no prefix)."""
+    floor = ("the same metric of real train images against the test split is its floor; "
+             "eval computes it when the train split is readable (<name>_floor)")
+    out: dict[str, Reading] = {}
+    for prefix, net in (("domain_", "digit-classifier"), ("", "InceptionV3")):
+        out.update({
+            f"{prefix}fid": Reading(f"Frechet distance, sample vs test {net} features as Gaussians",
+                                    "lower, down to the floor", floor,
+                                    (_few_samples(prefix),)),
+            f"{prefix}kid_mean": Reading(f"kernel (MMD) distance, sample vs test {net} features",
+                                         "lower, down to the floor", floor),
+            f"{prefix}kid_std": Reading("spread of kid over its subsets", ""),
+            f"{prefix}is_mean": Reading("Inception score: confident and varied class "
+                                        "predictions", "higher"),
+            f"{prefix}is_std": Reading("spread of the Inception score over its splits", ""),
+            f"{prefix}precision": Reading("share of samples inside the real manifold (kNN)",
+                                          "higher", floor, (_blurry(prefix),)),
+            f"{prefix}recall": Reading("share of the real manifold the samples reach (kNN)",
+                                       "higher", floor),
+            f"{prefix}density": Reading("how many real neighbourhoods hold each sample "
+                                        "(about 1 for real data)", "closer to the floor",
+                                        floor),
+            f"{prefix}coverage": Reading("share of real neighbourhoods holding a sample",
+                                         "higher", floor),
+        })
+    out["classes_covered"] = Reading("digit classes with at least 2% of the samples",
+                                     "higher (all classes)")
+    out["class_kl_uniform"] = Reading("KL of the samples' class shares from uniform "
+                                      "(mode dropping)", "lower")
+    out["domain_classifier_test_accuracy"] = Reading(
+        "accuracy of the evaluation network on the test split (how far to trust domain_*)",
+        "higher", caveats=(Caveat(
+            lambda r: r.get("domain_classifier_test_accuracy", 1.0) < 0.9,
+            "the evaluation network is weak (test accuracy < 0.9): domain_* numbers are "
+            "noisy; retrain it (delete its cache folder) or give eval.classifier_dir"),))
+    return out
 
 
 MODALITY = ImageModality()

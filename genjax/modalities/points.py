@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from genjax.data.pipeline import points_to_float
-from genjax.modalities import Modality, sample_chunks, write_npz_rows
+from genjax.modalities import Modality, Reading, sample_chunks, write_npz_rows
 
 
 def save_points_plot(
@@ -98,6 +98,17 @@ class PointsModality(Modality):
         points = np.concatenate(list(sample_chunks(samples, context.num_samples,
                                              context.batch_size)))
         return mode_coverage(points, *mixture(spec.name)).as_dict()
+
+    def readings(self):
+        return {
+            "modes": Reading("mixture modes with at least one high-quality sample",
+                             "higher, up to num_modes"),
+            "num_modes": Reading("modes of the mixture", ""),
+            "high_quality": Reading("share of samples within 3 std of a mode centre",
+                                    "higher (1.0 for the data itself)"),
+            "reverse_kl": Reading("KL(sample mode shares || uniform modes)",
+                                  "lower (0 for the data itself)"),
+        }
 
 
 MODALITY = PointsModality()

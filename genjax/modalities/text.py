@@ -30,7 +30,7 @@ from genjax.data.text import (
     token_stream,
 )
 from genjax.data.tfds import DatasetError
-from genjax.modalities import Modality, sample_chunks
+from genjax.modalities import Modality, Reading, sample_chunks
 
 #: Samples whose longest verbatim span in the train split ``copy`` measures.
 COPY_SAMPLES = 16
@@ -104,6 +104,17 @@ class TextModality(Modality):
             out["copy_longest_span_max"] = float(np.max(spans))
             out["copy_samples"] = len(spans)
         return out
+
+    def readings(self):
+        return {
+            "distinct_4grams": Reading("share of the samples' byte 4-grams that are distinct",
+                                       "higher (low: the samples repeat themselves)"),
+            "copy_longest_span_mean": Reading("mean longest span copied verbatim from the "
+                                              "train text (bytes)", "lower (memorisation)"),
+            "copy_longest_span_max": Reading("longest span copied verbatim from the train "
+                                             "text (bytes)", "lower (memorisation)"),
+            "copy_samples": Reading("samples checked for copies", ""),
+        }
 
 
 MODALITY = TextModality()

@@ -75,7 +75,7 @@ def test_eval_refuses_model_overrides_and_unknown_metrics(runs, capsys):
     assert points.parse_metrics("auto") == ("modes",)
 
 
-def test_domain_classifier_is_trained_once_and_cached(tmp_path, monkeypatch):
+def test_domain_classifier_is_trained_once_and_cached(tmp_path, monkeypatch, capsys):
     from genjax.app import domain
     from genjax.config import load_config
 
@@ -83,9 +83,13 @@ def test_domain_classifier_is_trained_once_and_cached(tmp_path, monkeypatch):
     config = load_config("dcgan_mnist")
     run_dir = domain.domain_network_for(config, steps=2)
     assert run_dir.parent == tmp_path / "classifiers"
+    first = capsys.readouterr()
+    assert "training the evaluation network (once, 2 steps" in first.err
+    assert "training the evaluation network" not in first.out  # stdout stays the JSON's
     stamp = (run_dir / "checkpoints").stat().st_mtime_ns
     assert domain.domain_network_for(config, steps=2) == run_dir  # no retraining
     assert (run_dir / "checkpoints").stat().st_mtime_ns == stamp
+    assert "training the evaluation network" not in capsys.readouterr().err
     net = domain.load_domain_network(run_dir)
     feats, probs = net(np.zeros((3, 28, 28, 1), np.float32))  # padded to 32 inside
     assert feats.shape == (3, 128) and probs.shape == (3, 10)
