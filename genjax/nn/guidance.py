@@ -37,3 +37,17 @@ def guided(predict: Callable[[jax.Array, jax.Array, jax.Array], jax.Array], x: j
                   jnp.concatenate([labels, jnp.full_like(labels, null_label)]))
     conditional, null = jnp.split(out, 2)
     return null + scale * (conditional - null)
+
+
+def batch_labels(batch: dict, label_key: str, n: int, model: str) -> jax.Array:
+    """The int32 class labels ``(n,)`` of a batch for a class-conditional ``model`` (its name,
+    for the message).
+
+    Raises:
+      ValueError: the batch has no ``label_key`` field.
+    """
+    if label_key not in batch:
+        raise ValueError(f"a class-conditional {model} model needs {label_key!r} in each batch "
+                         f"(got fields {sorted(batch)}); use labelled data or set "
+                         "num_classes=None")
+    return jnp.asarray(batch[label_key], jnp.int32).reshape(n)

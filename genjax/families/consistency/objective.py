@@ -21,6 +21,7 @@ from genjax.families.consistency.training import (
     pair_logits,
     pseudo_huber,
 )
+from genjax.nn.guidance import batch_labels
 from genjax.nn.preconditioning import expand, preconditioning
 
 Array = jax.Array
@@ -137,10 +138,7 @@ class ConsistencyModel:
     def _labels(self, batch, n: int) -> Array | None:
         if not self.conditional:
             return None
-        if self.label_key not in batch:
-            raise ValueError(f"a class-conditional consistency model needs {self.label_key!r} "
-                             f"in each batch (got fields {sorted(batch)})")
-        return jnp.asarray(batch[self.label_key], jnp.int32).reshape(n)
+        return batch_labels(batch, self.label_key, n, "consistency")
 
     def consistency_fn(self, params, label: Array | None = None, **kw):
         """``f(x, sigma (B,))`` of the parameters."""

@@ -28,7 +28,7 @@ from genjax.families.diffusion.samplers import (
     dpm_solver_pp_sample,
 )
 from genjax.families.diffusion.schedules import NoiseSchedule
-from genjax.nn.guidance import drop_labels, guided
+from genjax.nn.guidance import batch_labels, drop_labels, guided
 
 Array = jax.Array
 
@@ -137,11 +137,7 @@ class Diffusion:
     def _labels(self, batch, n: int) -> Array | None:
         if not self.conditional:
             return None
-        if self.label_key not in batch:
-            raise ValueError(f"a class-conditional diffusion model needs {self.label_key!r} in "
-                             f"each batch (got fields {sorted(batch)}); use labelled data or "
-                             "set num_classes=None")
-        return jnp.asarray(batch[self.label_key], jnp.int32).reshape(n)
+        return batch_labels(batch, self.label_key, n, "diffusion")
 
     def denoiser(self, params, label: Array | None = None,
                  guidance: float = 1.0) -> Callable[[Array, Array], tuple[Array, Array]]:

@@ -22,7 +22,7 @@ from genjax.families.edm.samplers import (
     edm_sample,
     karras_sigmas,
 )
-from genjax.nn.guidance import drop_labels, guided
+from genjax.nn.guidance import batch_labels, drop_labels, guided
 
 Array = jax.Array
 
@@ -126,11 +126,7 @@ class EDM:
     def _labels(self, batch, n: int) -> Array | None:
         if not self.conditional:
             return None
-        if self.label_key not in batch:
-            raise ValueError(f"a class-conditional EDM model needs {self.label_key!r} in each "
-                             f"batch (got fields {sorted(batch)}); use labelled data or set "
-                             "num_classes=None")
-        return jnp.asarray(batch[self.label_key], jnp.int32).reshape(n)
+        return batch_labels(batch, self.label_key, n, "EDM")
 
     def _denoise(self, params, x: Array, sigma: Array, label: Array | None, **kw) -> Array:
         """``D(x; sigma)`` for ``sigma (B,)``: the preconditioned network."""

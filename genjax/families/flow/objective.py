@@ -24,7 +24,7 @@ from genjax.families.flow.samplers import (
     log_likelihood,
     solve,
 )
-from genjax.nn.guidance import drop_labels, guided
+from genjax.nn.guidance import batch_labels, drop_labels, guided
 
 Array = jax.Array
 
@@ -196,11 +196,7 @@ class FlowMatching:
     def _labels(self, batch, n: int) -> Array | None:
         if not self.conditional:
             return None
-        if self.label_key not in batch:
-            raise ValueError(f"a class-conditional flow model needs {self.label_key!r} in each "
-                             f"batch (got fields {sorted(batch)}); use labelled data or set "
-                             "num_classes=None")
-        return jnp.asarray(batch[self.label_key], jnp.int32).reshape(n)
+        return batch_labels(batch, self.label_key, n, "flow")
 
     def _apply(self, params, x: Array, t: Array, label: Array | None, **kw) -> Array:
         """The network's velocity at times ``t (B,)`` in [0, 1]."""
