@@ -1,4 +1,4 @@
-"""``genjax train | sample | eval | fid | configs``: a thin command line over the library."""
+"""``genjax train | sample | eval | export | fid | configs``: the command line of genjax."""
 
 from __future__ import annotations
 
