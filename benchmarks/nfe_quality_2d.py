@@ -48,8 +48,8 @@ SAMPLERS = {
     ],
     "flow_toy2d": [
         ("flow + Euler", lambda n: ({"solver": "euler", "steps": n}, n)),
-        ("flow + Heun", lambda n: ({"solver": "heun", "steps": max(1, n // 2)},
-                                   2 * max(1, n // 2))),
+        ("flow + Heun", lambda n: ({"solver": "heun", "steps": (n + 1) // 2},
+                                   2 * ((n + 1) // 2) - 1)),  # Euler's last step, as EDM
     ],
     "cm_toy2d": [
         ("cm (iCT)", lambda n: ({"steps": n}, n) if n <= 2 else None),

@@ -161,8 +161,8 @@ class FlowMatching:
         LABEL,
         SampleOption("solver", str, f"ODE solver: {', '.join(SOLVERS)} (fixed steps) or "
                                     f"{', '.join(ADAPTIVE_SOLVERS)} (adaptive, --rtol/--atol)"),
-        SampleOption("steps", int, "number of solver steps (network evaluations: steps x 1, "
-                                   "2 or 4 for euler, heun, rk4)"),
+        SampleOption("steps", int, "number of solver steps (network evaluations: steps x 1 "
+                                   "or 4 for euler or rk4, 2 steps - 1 for heun)"),
         SampleOption("guidance", float, "classifier-free guidance scale (conditional models)"),
         SampleOption("rtol", float, "relative tolerance of the adaptive ODE solvers"),
         SampleOption("atol", float, "absolute tolerance of the adaptive ODE solvers"),
