@@ -87,6 +87,13 @@ def apply_updates(
     return optax.apply_updates(params, updates), opt_state
 
 
+def check_fractions(**fractions: float) -> None:
+    """Raises ValueError naming the first value outside [0, 1) (EMA decays, dropout rates)."""
+    for name, value in fractions.items():
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"{name} must be in [0, 1), got {value}")
+
+
 def warmed_up_decay(decay: float, step: jax.Array) -> jax.Array:
     """The EMA decay to use at ``step``: ``min(decay, (1 + step) / (10 + step))``.
 

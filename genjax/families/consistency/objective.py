@@ -13,7 +13,13 @@ import optax
 
 from genjax.core.collectives import batch_random, device_key
 from genjax.core.objective import LABEL, Capabilities, SampleOption
-from genjax.core.state import TrainState, apply_updates, ema_update, warmed_up_decay
+from genjax.core.state import (
+    TrainState,
+    apply_updates,
+    check_fractions,
+    ema_update,
+    warmed_up_decay,
+)
 from genjax.families.consistency.training import (
     curriculum_levels,
     huber_c,
@@ -123,8 +129,7 @@ class ConsistencyModel:
             raise ValueError(f"mid_sigmas must decrease from below sigma_max to above "
                              f"sigma_min, got {self.mid_sigmas}")
         self._check_steps(self.sample_steps)
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        check_fractions(ema_decay=self.ema_decay)
 
     def _check_steps(self, steps: int) -> None:
         if not 1 <= steps <= 1 + len(self.mid_sigmas):

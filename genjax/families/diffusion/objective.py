@@ -13,7 +13,13 @@ import optax
 
 from genjax.core.collectives import device_key
 from genjax.core.objective import LABEL, Capabilities, SampleOption
-from genjax.core.state import TrainState, apply_updates, ema_update, warmed_up_decay
+from genjax.core.state import (
+    TrainState,
+    apply_updates,
+    check_fractions,
+    ema_update,
+    warmed_up_decay,
+)
 from genjax.families.diffusion import bound as likelihood
 from genjax.families.diffusion.losses import (
     check_prediction,
@@ -120,10 +126,7 @@ class Diffusion:
         if not 1 <= self.sample_steps <= self.schedule.num_timesteps:
             raise ValueError(f"sample_steps must be in [1, {self.schedule.num_timesteps}] (the "
                              f"schedule's T), got {self.sample_steps}")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        if not 0.0 <= self.label_dropout < 1.0:
-            raise ValueError(f"label_dropout must be in [0, 1), got {self.label_dropout}")
+        check_fractions(ema_decay=self.ema_decay, label_dropout=self.label_dropout)
 
     # -- helpers -------------------------------------------------------------------------
     @property

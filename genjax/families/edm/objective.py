@@ -13,7 +13,13 @@ import optax
 
 from genjax.core.collectives import batch_random, device_key
 from genjax.core.objective import LABEL, Capabilities, SampleOption
-from genjax.core.state import TrainState, apply_updates, ema_update, warmed_up_decay
+from genjax.core.state import (
+    TrainState,
+    apply_updates,
+    check_fractions,
+    ema_update,
+    warmed_up_decay,
+)
 from genjax.families.edm.precond import edm_loss, expand, preconditioning, sample_sigmas
 from genjax.families.edm.samplers import (
     SOLVERS,
@@ -113,10 +119,7 @@ class EDM:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose one of {tuple(SOLVERS)}")
         check_schedule(self.sample_steps, self.sigma_min, self.sigma_max, self.rho)
         check_churn(self.s_churn, self.s_noise, self.s_min, self.s_max)
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        if not 0.0 <= self.label_dropout < 1.0:
-            raise ValueError(f"label_dropout must be in [0, 1), got {self.label_dropout}")
+        check_fractions(ema_decay=self.ema_decay, label_dropout=self.label_dropout)
 
     # -- helpers -------------------------------------------------------------------------
     @property

@@ -13,7 +13,13 @@ import optax
 
 from genjax.core.collectives import batch_random, device_key
 from genjax.core.objective import LABEL, Capabilities, SampleOption
-from genjax.core.state import TrainState, apply_updates, ema_update, warmed_up_decay
+from genjax.core.state import (
+    TrainState,
+    apply_updates,
+    check_fractions,
+    ema_update,
+    warmed_up_decay,
+)
 from genjax.families.flow.samplers import (
     ADAPTIVE_SOLVERS,
     SOLVERS,
@@ -183,10 +189,7 @@ class FlowMatching:
         check_tolerances(self.rtol, self.atol)
         if self.likelihood_probes < 0:
             raise ValueError(f"likelihood_probes must be >= 0, got {self.likelihood_probes}")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        if not 0.0 <= self.label_dropout < 1.0:
-            raise ValueError(f"label_dropout must be in [0, 1), got {self.label_dropout}")
+        check_fractions(ema_decay=self.ema_decay, label_dropout=self.label_dropout)
 
     # -- helpers -------------------------------------------------------------------------
     @property

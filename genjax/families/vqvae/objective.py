@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import optax
 
 from genjax.core.objective import Capabilities
-from genjax.core.state import TrainState, apply_updates
+from genjax.core.state import TrainState, apply_updates, check_fractions
 from genjax.nn import quantizer as vq
 
 PyTree = Any
@@ -107,8 +107,7 @@ class VQVAE:
                              "parameter of the optimizer); set restarts=False or variant='ema'")
         if self.num_codes < 2:
             raise ValueError(f"num_codes must be >= 2, got {self.num_codes}")
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        check_fractions(ema_decay=self.ema_decay)
         if self.restart_after < 1:
             raise ValueError(f"restart_after must be >= 1, got {self.restart_after}")
 
