@@ -9,19 +9,24 @@ from genjax.data.tfds import DatasetSpec
 from genjax.families._build import denoiser, first_stage, warmup_adam
 
 
+def _check_solver(name: str, value: str) -> None:
+    from genjax.families.flow.samplers import ADAPTIVE_SOLVERS, SOLVERS
+
+    if value not in (*SOLVERS, *ADAPTIVE_SOLVERS):
+        raise ConfigError(f"{name} must be one of {(*SOLVERS, *ADAPTIVE_SOLVERS)}, got "
+                          f"{value!r}")
+
+
 def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     """A flow-matching model: a UNet velocity network on images, an MLP on points."""
     from genjax.families.flow.objective import TIME_SAMPLINGS, FlowMatching
-    from genjax.families.flow.samplers import ADAPTIVE_SOLVERS, SOLVERS
 
     f = config.flow
     net = denoiser(config, spec, context, "flow", ("flow_mnist", "flow_toy2d"))
     if f.time_sampling not in TIME_SAMPLINGS:
         raise ConfigError(f"flow.time_sampling must be one of {TIME_SAMPLINGS}, got "
                           f"{f.time_sampling!r}")
-    if f.solver not in (*SOLVERS, *ADAPTIVE_SOLVERS):
-        raise ConfigError(f"flow.solver must be one of {(*SOLVERS, *ADAPTIVE_SOLVERS)}, got "
-                          f"{f.solver!r}")
+    _check_solver("flow.solver", f.solver)
     try:
         return FlowMatching(
             model=net.model,
@@ -53,15 +58,12 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
 def build_reflow(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     """Reflow of a trained flow run (``model.flow_dir``): its network, frozen as the teacher."""
     from genjax.families.flow.objective import HeldParams, Reflow
-    from genjax.families.flow.samplers import ADAPTIVE_SOLVERS, SOLVERS
 
     f, r = config.flow, config.reflow
     t_config, teacher, t_state = first_stage(config, context, "flow_dir", ("flow", "reflow"),
                                              "teacher", "flow_toy2d")
-    for name, value in (("reflow.teacher_solver", r.teacher_solver), ("flow.solver", f.solver)):
-        if value not in (*SOLVERS, *ADAPTIVE_SOLVERS):
-            raise ConfigError(f"{name} must be one of {(*SOLVERS, *ADAPTIVE_SOLVERS)}, got "
-                              f"{value!r}")
+    _check_solver("reflow.teacher_solver", r.teacher_solver)
+    _check_solver("flow.solver", f.solver)
     try:
         return Reflow(
             model=teacher.model,
