@@ -32,6 +32,24 @@ def d_loss_from_logits(real_logits: jax.Array, fake_logits: jax.Array) -> jax.Ar
     return jnp.mean(jax.nn.softplus(-real_logits)) + jnp.mean(jax.nn.softplus(fake_logits))
 
 
+def label_smoothing_term(real_logits: jax.Array, smoothing: float) -> jax.Array:
+    """What one-sided label smoothing (Salimans et al. 2016) adds to D's cross-entropy.
+
+    With the real target ``1 - s`` instead of 1, D's loss on a real logit ``l`` is
+    ``-(1 - s) log sigmoid(l) - s log(1 - sigmoid(l)) = softplus(-l) + s l`` (as
+    ``softplus(l) - softplus(-l) = l``), so the smoothed loss is :func:`d_loss_from_logits`
+    plus ``s * mean(l)``: D gains nothing from pushing real logits beyond ``log((1 - s) / s)``.
+
+    Args:
+      real_logits: D's logits on real data, (B,).
+      smoothing: ``s`` in ``[0, 1)``; fakes keep the target 0 (one-sided).
+
+    Returns:
+      The scalar to add to D's loss.
+    """
+    return smoothing * jnp.mean(real_logits)
+
+
 def g_loss_non_saturating(fake_logits: jax.Array) -> jax.Array:
     """``-log D(G(z))``, batch mean: strong gradients while D rejects the fakes."""
     return jnp.mean(jax.nn.softplus(-fake_logits))

@@ -79,6 +79,7 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
         g_optimizer=optax.adam(o.g_lr, b1=o.b1, b2=o.b2),
         d_optimizer=optax.adam(o.d_lr, b1=o.b1, b2=o.b2),
         loss=g.loss, gp_weight=g.gp_weight, r1_weight=g.r1_weight, n_critic=g.n_critic,
+        label_smoothing=g.label_smoothing,
         ema_decay=g.ema_decay or None, pack=m.pack, data_key=context.modality.batch_key,
         augment=augment,
     )

@@ -35,6 +35,7 @@ def gan_config() -> ml_collections.ConfigDict:
         "loss": "non_saturating",  # minimax | non_saturating | hinge | least_squares | wasserstein
         "gp_weight": 0.0,  # WGAN-GP lambda
         "r1_weight": 0.0,  # R1 gamma
+        "label_smoothing": 0.0,  # one-sided: D's real target 1 - s (cross-entropy losses)
         "n_critic": 1,
         "ema_decay": 0.0,  # 0: no EMA of G
         "augment": "",  # DiffAugment, e.g. "color,translation,cutout"

@@ -7,6 +7,7 @@ Everything a GAN recipe varies is a typed field of :class:`GAN`:
   formula), ``non_saturating``, ``hinge``, ``least_squares``, ``wasserstein``.
 * ``gp_weight`` (WGAN-GP's lambda) and ``r1_weight`` (R1's gamma): penalties on D, composable
   with any loss (:func:`gradient_penalty`, :func:`r1_penalty`).
+* ``label_smoothing``: one-sided label smoothing of D's real targets (probabilistic losses).
 * ``n_critic``: D updates per G update (see ``train_step`` for which data each one sees).
 * ``ema_decay``: an EMA of G's weights, used by ``sample`` and ``eval_metrics``.
 * ``augment``: DiffAugment policies applied to every D input, real and fake
@@ -49,6 +50,7 @@ from genjax.losses.adversarial import (  # noqa: F401 - the GAN's loss vocabular
     g_loss_non_saturating,
     g_loss_wasserstein,
     gradient_penalty,
+    label_smoothing_term,
     r1_penalty,
 )
 
@@ -100,6 +102,8 @@ class GAN:
       loss: adversarial loss name, one of :data:`LOSSES`.
       gp_weight: WGAN-GP lambda (0: off).
       r1_weight: R1 gamma; the penalty added is ``gamma / 2 * E||grad D(x)||^2`` (0: off).
+      label_smoothing: real target ``1 - s`` in D's cross-entropy (0: off; ``minimax`` and
+        ``non_saturating`` only): ``genjax.losses.adversarial.label_smoothing_term``.
       n_critic: D updates per G update.
       ema_decay: if set, keep an EMA of the generator's parameters and sample from it
         (decay warmed up: ``genjax.core.state.warmed_up_decay``).
@@ -120,6 +124,7 @@ class GAN:
     loss: str = "non_saturating"
     gp_weight: float = 0.0
     r1_weight: float = 0.0
+    label_smoothing: float = 0.0
     n_critic: int = 1
     ema_decay: float | None = None
     augment: tuple[str, ...] = ()
@@ -137,6 +142,13 @@ class GAN:
         if self.gp_weight < 0 or self.r1_weight < 0:
             raise ValueError("gp_weight and r1_weight must be >= 0")
         validate_policy(self.augment)
+        if not 0.0 <= self.label_smoothing < 0.5:
+            raise ValueError(f"label_smoothing must be in [0, 0.5) (the real target is "
+                             f"1 - label_smoothing), got {self.label_smoothing}")
+        if self.label_smoothing and not LOSSES[self.loss].probabilistic:
+            raise ValueError(f"label_smoothing smooths a cross-entropy target; the {self.loss!r} "
+                             "loss has none: use loss 'non_saturating' or 'minimax', or set "
+                             "label_smoothing to 0")
 
     # -- hooks for subclasses ------------------------------------------------------------------
     def _real_labels(self, batch: dict[str, jax.Array]) -> jax.Array | None:
@@ -235,6 +247,8 @@ class GAN:
                 real_logits, ds1 = run_d(dp, ds, real_in)
                 fake_logits, ds2 = run_d(dp, ds1, fake_in)
                 adv = loss.d(real_logits, fake_logits)
+                if self.label_smoothing:
+                    adv = adv + label_smoothing_term(real_logits, self.label_smoothing)
                 total, terms = adv, {}
 
                 def critic(x):

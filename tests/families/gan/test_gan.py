@@ -210,3 +210,33 @@ def test_ema_params_track_generator_with_warmup():
                                 expected, state.params["generator"])
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6),
                  state.ema_params, expected)
+
+
+def test_label_smoothing_is_the_cross_entropy_with_a_smoothed_real_target():
+    """D's loss with real target 1 - s, by the float64 probability formula, and in the step."""
+    s = 0.1
+    dr, df = _sigmoid(LOGITS_REAL), _sigmoid(LOGITS_FAKE)
+    expected = (-np.mean((1 - s) * np.log(dr) + s * np.log1p(-dr))
+                - np.mean(np.log1p(-df)))
+    got = G.d_loss_from_logits(LOGITS_REAL, LOGITS_FAKE) + G.label_smoothing_term(
+        LOGITS_REAL, s)
+    np.testing.assert_allclose(got, expected, rtol=5e-5)  # float32 sums (measured 1.3e-5)
+    # the step's d_loss is that loss: same state, batch and key with and without smoothing
+    batch = {"point": ring_points(32)}
+    plain, smooth = tiny_gan(), dataclasses.replace(tiny_gan(), label_smoothing=s)
+    state = plain.init(jax.random.PRNGKey(0), batch)
+    key = jax.random.PRNGKey(1)
+    _, m0 = plain.train_step(state, batch, key)
+    _, m1 = smooth.train_step(state, batch, key)
+    real_logits, _ = plain._apply(plain.discriminator, state.params["discriminator"],
+                                  state.model_state["discriminator"], batch["point"], True)
+    np.testing.assert_allclose(float(m1["d_loss"]) - float(m0["d_loss"]),
+                               s * float(np.mean(np.asarray(real_logits, np.float64))),
+                               rtol=1e-4, atol=1e-6)
+
+
+def test_label_smoothing_out_of_range_or_without_cross_entropy_is_refused():
+    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 0.5\)"):
+        dataclasses.replace(tiny_gan(), label_smoothing=0.5)
+    with pytest.raises(ValueError, match="'hinge' loss has none"):
+        dataclasses.replace(tiny_gan(), loss="hinge", label_smoothing=0.1)
