@@ -63,3 +63,22 @@ def test_runs_saved_before_the_eval_section_get_its_defaults():
     del partial.eval["classifier_dir"]
     filled = with_defaults(partial).eval
     assert filled.metrics == "fid" and filled.classifier_dir == ""
+
+
+def test_a_run_saved_before_a_family_key_existed_reads_back_with_its_default(tmp_path):
+    """A dcgan_mnist run saved without ``gan.label_smoothing`` (added later): reading its
+    config.json fills the family's default, keeps every saved value, and resuming it with
+    today's named config sees no change."""
+    import json
+
+    from genjax.app.experiment import read_saved_config
+
+    saved = json.loads(C.to_json(C.load_config("dcgan_mnist")))
+    del saved["gan"]["label_smoothing"]
+    saved["optim"]["g_lr"] = 1e-3
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    config = read_saved_config(tmp_path)
+    assert config.gan.label_smoothing == 0.0 and config.optim.g_lr == 1e-3
+    new = C.load_config("dcgan_mnist")
+    C.apply_overrides(new, ["optim.g_lr=1e-3"])
+    assert C.config_conflicts(config, new) == []

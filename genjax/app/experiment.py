@@ -75,11 +75,25 @@ def family_of(config: ml_collections.ConfigDict) -> Family:
 
 def upgrade(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     """``config`` in its family's current schema: a config saved under a former family name
-    (e.g. ``dcgan``) is migrated by that family; any other config is returned as it is."""
+    (e.g. ``dcgan``) is migrated by that family, and keys the family's schema added since the
+    run was saved (``Family.defaults``) take their defaults; present keys are kept as saved."""
     family = family_of(config)
     if config.family != family.name and family.migrate is not None:
-        return family.migrate(config)
-    return config
+        config = family.migrate(config)
+    if family.defaults is None:
+        return config
+    return ml_collections.ConfigDict(_with_missing(config.to_dict(), family.defaults().to_dict()))
+
+
+def _with_missing(saved: dict, defaults: dict) -> dict:
+    """``saved`` plus the keys of ``defaults`` it lacks, section by section."""
+    out = dict(saved)
+    for key, value in defaults.items():
+        if key not in out:
+            out[key] = value
+        elif isinstance(value, dict) and isinstance(out[key], dict):
+            out[key] = _with_missing(out[key], value)
+    return out
 
 
 def data_dir(config: ml_collections.ConfigDict) -> Path:

@@ -99,6 +99,10 @@ class Family:
       aliases: older names of the family; configs saved under one are migrated by
         ``migrate`` (``migrate(config) -> config`` in the family's own schema).
       migrate: see ``aliases``.
+      defaults: ``defaults() -> config``, the family's config schema with every key at its
+        default. A run saved before a key was added gets that key's default when it is read
+        back (so a new option's default must be the behaviour runs had without it), and
+        resuming it sees no config change. None: saved configs are read as they are.
     """
 
     name: str
@@ -111,6 +115,7 @@ class Family:
     needs: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     migrate: Callable[[Any], Any] | None = None
+    defaults: Callable[[], Any] | None = None
 
     def sample_options(self) -> tuple[Any, ...]:
         """The sample options of every objective the family builds (first declaration wins)."""

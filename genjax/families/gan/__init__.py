@@ -7,7 +7,7 @@ Objectives: :mod:`genjax.families.gan.objective`; networks: ``dcgan``, ``mlp``,
 
 from genjax.core.registry import Family
 from genjax.families.gan.build import build, migrate_dcgan
-from genjax.families.gan.config import smallest_config
+from genjax.families.gan.config import gan_config, smallest_config
 from genjax.families.gan.objective import GAN, ConditionalGAN, ProgressiveGAN
 
 FAMILIES = (Family(
@@ -15,4 +15,5 @@ FAMILIES = (Family(
     summary="GANs: DCGAN / MLP / progressive networks, every adversarial loss, GP, R1, "
             "spectral norm, EMA, DiffAugment, PacGAN, class-conditional",
     modalities=("image", "points"), precisions=("fp32", "bf16"),
-    objectives=(GAN, ConditionalGAN, ProgressiveGAN), smallest=smallest_config),)
+    objectives=(GAN, ConditionalGAN, ProgressiveGAN), smallest=smallest_config,
+    defaults=gan_config),)
