@@ -37,6 +37,7 @@ def gan_config() -> ml_collections.ConfigDict:
         "r1_weight": 0.0,  # R1 gamma
         "n_critic": 1,
         "ema_decay": 0.0,  # 0: no EMA of G
+        "standing_stats": 0,  # sample with BatchNorm stats of the latents + this many more
         "augment": "",  # DiffAugment, e.g. "color,translation,cutout"
     })
     config.optim = ml_collections.ConfigDict({
