@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import importlib.util
 import json
-import math
 import time
 from pathlib import Path
 
@@ -45,6 +45,8 @@ import optax
 
 from genjax.families.gan.mlp import MaxoutDiscriminator, MLPGenerator
 from genjax.families.gan.objective import GAN
+from genjax.metrics.classes import kl_from_uniform
+from genjax.metrics.coverage import mode_coverage
 
 
 def _toy2d():
@@ -67,16 +69,35 @@ PUBLISHED = {
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
-    """One line of the table."""
+    """One line of the table.
+
+    Attributes:
+      name: the row's label.
+      loss, pack, r1_weight, ema_decay, n_critic: the GAN's fields.
+      d_lr, g_lr, b1, b2: Adam's peak learning rates and betas.
+      lr_schedule: ``"constant"`` or ``"cosine"`` (linear warm-up over ``warmup`` steps, then
+        cosine decay to ``lr_end`` times the peak at the last step).
+      warmup, lr_end: the schedule's warm-up steps and final fraction.
+      batch: D's minibatch (packed inputs per step; ``batch * pack`` samples) and G's batch.
+      standing_stats: ``GAN.standing_stats``: 0 samples with G's BatchNorm running averages,
+        N > 0 with the statistics of the sampled latents plus N more.
+    """
 
     name: str
     loss: str = "non_saturating"
     pack: int = 1
     r1_weight: float = 0.0
     ema_decay: float | None = None
+    n_critic: int = 1
     d_lr: float = 1e-4
     g_lr: float = 1e-4
     b1: float = 0.8
+    b2: float = 0.999
+    lr_schedule: str = "constant"
+    warmup: int = 0
+    lr_end: float = 0.0
+    batch: int = 100
+    standing_stats: int = 0
 
 
 RECIPES = {
@@ -86,27 +107,72 @@ RECIPES = {
     "hinge+R1+EMA": Recipe("hinge+R1+EMA", loss="hinge", r1_weight=1.0, ema_decay=0.99),
     "hinge+R1+EMA@1e-3": Recipe("hinge+R1+EMA@1e-3", loss="hinge", r1_weight=1.0,
                                 ema_decay=0.99, d_lr=1e-3, g_lr=1e-3, b1=0.5),
+    "GAN-cos": Recipe("GAN-cos", lr_schedule="cosine", warmup=100),
+    "GAN-cos1e-3": Recipe("GAN-cos1e-3", lr_schedule="cosine", warmup=100, d_lr=1e-3,
+                          g_lr=1e-3, b1=0.5, b2=0.99),
+    "GAN-cos1e-3-b500": Recipe("GAN-cos1e-3-b500", lr_schedule="cosine", warmup=100,
+                               d_lr=1e-3, g_lr=1e-3, b1=0.5, b2=0.99, batch=500),
 }
 
 
-def make_gan(recipe: Recipe) -> GAN:
-    """The protocol's networks and optimiser under a recipe."""
+def parse_recipe(spec: str) -> Recipe:
+    """A named recipe, or one with fields changed: ``"GAN+g_lr=3e-4+lr_schedule=cosine"``."""
+    name, *changes = spec.split("+")
+    if name not in RECIPES:
+        raise SystemExit(f"genjax: error: unknown recipe {name!r}; choose one of "
+                         f"{', '.join(RECIPES)}")
+    types = {f.name: f.type for f in dataclasses.fields(Recipe)}
+    updates = {"name": spec}
+    for change in changes:
+        key, _, value = change.partition("=")
+        if key not in types or key == "name":
+            raise SystemExit(f"genjax: error: unknown recipe field {key!r} in {spec!r}")
+        kind = types[key]
+        if value == "none":
+            updates[key] = None
+        elif "float" in kind:
+            updates[key] = float(value)
+        elif "int" in kind:
+            updates[key] = int(value)
+        else:
+            updates[key] = value
+    return dataclasses.replace(RECIPES[name], **updates)
+
+
+def _schedule(recipe: Recipe, peak: float, steps: int):
+    if recipe.lr_schedule == "constant":
+        return peak
+    if recipe.lr_schedule == "cosine":
+        return optax.warmup_cosine_decay_schedule(0.0, peak, max(recipe.warmup, 1),
+                                                  max(steps, recipe.warmup + 1),
+                                                  peak * recipe.lr_end)
+    raise ValueError(f"unknown lr_schedule {recipe.lr_schedule!r}")
+
+
+def make_gan(recipe: Recipe, steps: int) -> GAN:
+    """The protocol's networks and optimiser under a recipe trained for ``steps`` G steps."""
+    def adam(lr, updates):
+        return optax.adam(_schedule(recipe, lr, updates), b1=recipe.b1, b2=recipe.b2)
+
     return GAN(
         generator=MLPGenerator(),
         discriminator=MaxoutDiscriminator(),
         latent_dim=2,
-        g_optimizer=optax.adam(recipe.g_lr, b1=recipe.b1),
-        d_optimizer=optax.adam(recipe.d_lr, b1=recipe.b1),
+        g_optimizer=adam(recipe.g_lr, steps),
+        d_optimizer=adam(recipe.d_lr, steps * recipe.n_critic),
         loss=recipe.loss,
         r1_weight=recipe.r1_weight,
+        n_critic=recipe.n_critic,
         ema_decay=recipe.ema_decay,
         pack=recipe.pack,
+        standing_stats=recipe.standing_stats,
         data_key="point",
     )
 
 
 def score_modes(points: np.ndarray, means: np.ndarray, std: float) -> dict[str, float]:
-    """Modes captured, HQ share and reverse KL of generated points (PacGAN's definitions).
+    """Modes captured, HQ share and reverse KL (``genjax.metrics.mode_coverage``, PacGAN's
+    definitions), plus two diagnostics.
 
     Args:
       points: generated points (N, 2).
@@ -115,26 +181,65 @@ def score_modes(points: np.ndarray, means: np.ndarray, std: float) -> dict[str, 
 
     Returns:
       ``{"modes": captured modes, "hq": % of points within 3 std of their nearest mode,
-      "reverse_kl": KL(nearest-mode histogram || uniform) in nats}``.
+      "reverse_kl": KL(high-quality histogram over modes || uniform) in nats (NaN with no
+      HQ point), "kl_all": the same over ALL points' nearest modes (the issue-5 tables),
+      "d50": the median distance to the nearest mode in std}``.
     """
-    points = np.asarray(points, np.float64)
-    d2 = ((points[:, None, :] - means[None, :, :]) ** 2).sum(-1)
-    nearest = d2.argmin(1)
-    hq = np.sqrt(d2[np.arange(len(points)), nearest]) <= 3 * std
-    modes = len(np.unique(nearest[hq]))
-    p = np.bincount(nearest, minlength=len(means)) / len(points)
-    nz = p > 0
-    kl = float(np.sum(p[nz] * np.log(p[nz] * len(means))))
-    return {"modes": float(modes), "hq": 100.0 * float(hq.mean()), "reverse_kl": kl}
+    cov = mode_coverage(points, means, std)
+    x = np.asarray(points, np.float64)
+    d = np.sqrt(((x[:, None, :] - means[None, :, :]) ** 2).sum(-1))
+    nearest = d.argmin(1)
+    shares = np.bincount(nearest, minlength=len(means)) / len(x)
+    return {"modes": float(cov.modes), "hq": 100.0 * cov.high_quality,
+            "reverse_kl": cov.reverse_kl, "kl_all": kl_from_uniform(shares),
+            "d50": float(np.median(d[np.arange(len(x)), nearest])) / std}
+
+
+def sample_points(gan: GAN, state, key: jax.Array, num: int, bn: str,
+                  ema: bool = True) -> jax.Array:
+    """``num`` points of one trained state.
+
+    Args:
+      gan: the objective.
+      state: its TrainState.
+      key: sampling key.
+      num: how many points.
+      bn: ``"running"``: G in eval mode (BatchNorm running averages, ``GAN.sample``);
+        ``"batch"``: G's BatchNorm normalises with the statistics of these ``num`` latents.
+      ema: sample the EMA of G when the recipe keeps one (False: the raw weights).
+    """
+    params = state.ema_params if (ema and gan.ema_decay is not None) else (
+        state.params["generator"])
+    variables = {"params": params, **state.model_state["generator"]}
+    z = jax.random.normal(key, (num, gan.latent_dim))
+    if bn == "running":
+        return gan.generator.apply(variables, z, train=False)
+    if bn == "batch":
+        return gan.generator.apply(variables, z, train=True, mutable=["batch_stats"])[0]
+    if bn == "batch100":  # as in training: statistics of separate batches of 100
+        def group(zg):
+            return gan.generator.apply(variables, zg, train=True, mutable=["batch_stats"])[0]
+        return jax.vmap(group)(z.reshape(-1, 100, gan.latent_dim)).reshape(num, -1)
+    raise ValueError(f"unknown bn {bn!r}; choose 'running', 'batch' or 'batch100'")
+
+
+VARIANTS = (("running", True), ("batch", True), ("batch100", True), ("running", False),
+            ("batch", False))
 
 
 def train_seeds(recipe: Recipe, dataset: str, seeds: int, steps: int, chunk: int,
-                num_samples: int) -> tuple[list[dict[str, float]], float]:
-    """Trains ``seeds`` runs of a recipe at once; returns per-seed scores and wall seconds."""
-    gan = make_gan(recipe)
+                num_samples: int, eval_every: int = 0,
+                log=print) -> tuple[list[dict[str, float]], float]:
+    """Trains ``seeds`` runs of a recipe at once; returns per-seed scores and wall seconds.
+
+    With ``eval_every`` it also logs, every that many steps, the mean scores of every
+    sampling variant (EMA or raw weights x running or batch BatchNorm statistics).
+    """
+    gan = make_gan(recipe, steps)
     data = jnp.asarray(TOY2D.sample_mixture(dataset, TOY2D.SPLIT_SIZES["train"],
                                             TOY2D.SPLIT_SEEDS["train"])[0])
-    batch_size = 100 * recipe.pack
+    means, std = TOY2D.mixture(dataset)
+    batch_size = recipe.batch * recipe.pack
     base = jax.random.PRNGKey(0)
     seed_keys = jnp.stack([jax.random.fold_in(base, s) for s in range(seeds)])
 
@@ -159,19 +264,35 @@ def train_seeds(recipe: Recipe, dataset: str, seeds: int, steps: int, chunk: int
             return jax.vmap(one_step)(s, keys)
         return jax.lax.scan(body, states, None, length=chunk)
 
-    @jax.jit
-    def sample(states, keys):
-        return jax.vmap(lambda s, k: gan.sample(s, jax.random.fold_in(k, 10**6),
-                                                num_samples))(states, keys)
+    @functools.partial(jax.jit, static_argnums=(2, 3))
+    def sample(states, keys, bn, ema):
+        return jax.vmap(lambda s, k: sample_points(gan, s, jax.random.fold_in(k, 10**6),
+                                                   num_samples, bn, ema))(states, keys)
+
+    def score(points):
+        return [score_modes(p, means, std) for p in np.asarray(points)]
 
     t0 = time.perf_counter()
     states = jax.jit(jax.vmap(init))(seed_keys)
-    for _ in range(math.ceil(steps / chunk)):
+    for i in range(steps // chunk):
         states, metrics = run_chunk(states, seed_keys)
-    points = np.asarray(sample(states, seed_keys))
+        done = (i + 1) * chunk
+        if eval_every and (done % eval_every == 0 or done == steps):
+            parts = []
+            for bn, ema in VARIANTS:
+                if not ema and recipe.ema_decay is None:
+                    continue
+                s = summarise(score(sample(states, seed_keys, bn, ema)))
+                tag = f"{'ema' if ema and recipe.ema_decay is not None else 'raw'}/{bn}"
+                parts.append(f"{tag}: {s['modes'][0]:.2f} modes {s['hq'][0]:5.1f}% HQ "
+                             f"kl {s['reverse_kl'][0]:.3f} d50 {s['d50'][0]:.1f}sd")
+            log(f"  step {done:6d} {time.perf_counter() - t0:6.0f}s  " + " | ".join(parts),
+                flush=True)
+    points = jax.jit(jax.vmap(lambda s, k: gan.sample(s, jax.random.fold_in(k, 10**6),
+                                                      num_samples)))(states, seed_keys)
+    points.block_until_ready()
     wall = time.perf_counter() - t0
-    means, std = TOY2D.mixture(dataset)
-    return [score_modes(p, means, std) for p in points], wall
+    return score(points), wall
 
 
 def summarise(scores: list[dict[str, float]]) -> dict[str, tuple[float, float]]:
@@ -193,6 +314,8 @@ def main() -> None:
                         help=f"comma list of {', '.join(RECIPES)}")
     parser.add_argument("--datasets", default="toy2d_ring,toy2d_grid")
     parser.add_argument("--json", default="", help="also write the rows to this file")
+    parser.add_argument("--eval-every", type=int, default=0,
+                        help="also log every sampling variant's scores every N steps")
     args = parser.parse_args()
     if args.steps % args.chunk:
         parser.error("--steps must be a multiple of --chunk")
@@ -205,8 +328,8 @@ def main() -> None:
     for dataset in args.datasets.split(","):
         total_modes = len(TOY2D.mixture(dataset)[0])
         for name in args.recipes.split(","):
-            scores, wall = train_seeds(RECIPES[name], dataset, args.seeds, args.steps,
-                                       args.chunk, args.samples)
+            scores, wall = train_seeds(parse_recipe(name), dataset, args.seeds, args.steps,
+                                       args.chunk, args.samples, args.eval_every)
             s = summarise(scores)
             full = sum(int(x["modes"]) == total_modes for x in scores)
             paper = PUBLISHED.get((dataset, name))

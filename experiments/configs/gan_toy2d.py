@@ -24,8 +24,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.data.image_size = 0
     config.model.arch = "mlp"
     config.model.latent_dim = 2
-    config.optim = ml_collections.ConfigDict({"g_lr": 1e-4, "d_lr": 1e-4, "b1": 0.8,
-                                              "b2": 0.999})
+    config.optim.update({"g_lr": 1e-4, "d_lr": 1e-4, "b1": 0.8, "b2": 0.999})
     config.train.steps = 4000
     config.train.batch_size = 100
     config.train.log_every = 100

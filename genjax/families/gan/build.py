@@ -57,6 +57,34 @@ def _networks(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     return g, progressive.ProgressiveDiscriminator(features=tuple(m.d_features))
 
 
+def learning_rate(optim: ml_collections.ConfigDict, peak: float, updates: int):
+    """One network's learning rate: ``peak`` (``optim.lr_schedule='constant'``) or a schedule
+    over its ``updates`` optimiser steps (``'cosine'``: linear warm-up from 0 over
+    ``optim.warmup_steps``, then cosine decay reaching ``peak * optim.min_lr_ratio`` after the
+    last update; annealing to ~0 is what turns a spread-out 2D generator into sharp modes).
+
+    Configs saved before these keys existed (and named configs that replace ``optim``) read
+    as ``'constant'``.
+
+    Raises:
+      ConfigError: an unknown schedule, or a warm-up not shorter than the training.
+    """
+    schedule = optim.get("lr_schedule", "constant")
+    if schedule == "constant":
+        return peak
+    if schedule != "cosine":
+        raise ConfigError(f"unknown optim.lr_schedule {schedule!r}; choose 'constant' or "
+                          "'cosine'")
+    warmup, floor = optim.get("warmup_steps", 0), optim.get("min_lr_ratio", 0.0)
+    if not 0 <= warmup < updates:
+        raise ConfigError(f"optim.warmup_steps ({warmup}) must be in [0, {updates}), the "
+                          "network's updates in train.steps, for the cosine schedule")
+    if not 0 <= floor <= 1:
+        raise ConfigError(f"optim.min_lr_ratio must be in [0, 1], got {floor}")
+    return optax.warmup_cosine_decay_schedule(0.0, peak, warmup, updates,
+                                              end_value=peak * floor)
+
+
 def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     """Any GAN recipe: ``model.arch`` picks the networks, ``gan.*`` the loss and regularisers,
     ``model.conditional`` a class-conditional GAN, ``model.arch='progressive'`` growth."""
@@ -73,15 +101,17 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
         raise ConfigError(f"gan.augment (DiffAugment) needs image data; dataset {spec.name!r} "
                           f"holds {spec.modality}: set --config.gan.augment=''")
     generator, discriminator = _networks(config, spec, context)
-    o = config.optim
+    o, steps = config.optim, config.train.steps
     common = dict(
         generator=generator, discriminator=discriminator, latent_dim=m.latent_dim,
-        g_optimizer=optax.adam(o.g_lr, b1=o.b1, b2=o.b2),
-        d_optimizer=optax.adam(o.d_lr, b1=o.b1, b2=o.b2),
+        g_optimizer=optax.adam(learning_rate(o, o.g_lr, steps), b1=o.b1, b2=o.b2),
+        # D takes n_critic updates per step: its schedule runs over all of them
+        d_optimizer=optax.adam(learning_rate(o, o.d_lr, steps * g.n_critic), b1=o.b1,
+                               b2=o.b2),
         loss=g.loss, gp_weight=g.gp_weight, r1_weight=g.r1_weight, n_critic=g.n_critic,
         label_smoothing=g.label_smoothing,
         ema_decay=g.ema_decay or None, pack=m.pack, data_key=context.modality.batch_key,
-        augment=augment,
+        augment=augment, standing_stats=g.get("standing_stats", 0),
     )
     if m.arch == "progressive":
         return ProgressiveGAN(**common, schedule=GrowthSchedule(

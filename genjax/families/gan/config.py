@@ -38,10 +38,15 @@ def gan_config() -> ml_collections.ConfigDict:
         "label_smoothing": 0.0,  # one-sided: D's real target 1 - s (cross-entropy losses)
         "n_critic": 1,
         "ema_decay": 0.0,  # 0: no EMA of G
+        "standing_stats": 0,  # sample with BatchNorm stats of the latents + this many more
         "augment": "",  # DiffAugment, e.g. "color,translation,cutout"
     })
-    config.optim = ml_collections.ConfigDict({"g_lr": 2e-4, "d_lr": 2e-4, "b1": 0.5,
-                                              "b2": 0.999})
+    config.optim = ml_collections.ConfigDict({
+        "g_lr": 2e-4, "d_lr": 2e-4, "b1": 0.5, "b2": 0.999,
+        "lr_schedule": "constant",  # or "cosine": warm-up, then decay over train.steps
+        "warmup_steps": 0,  # cosine: linear warm-up from 0
+        "min_lr_ratio": 0.0,  # cosine: final learning rate / peak
+    })
     config.train.steps = 700
     config.train.batch_size = 64
     config.train.log_every = 25

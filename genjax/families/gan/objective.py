@@ -10,6 +10,8 @@ Everything a GAN recipe varies is a typed field of :class:`GAN`:
 * ``label_smoothing``: one-sided label smoothing of D's real targets (probabilistic losses).
 * ``n_critic``: D updates per G update (see ``train_step`` for which data each one sees).
 * ``ema_decay``: an EMA of G's weights, used by ``sample`` and ``eval_metrics``.
+* ``standing_stats``: sample with G's BatchNorm statistics computed on the fly from fresh
+  latents (BigGAN's "standing statistics") instead of the running averages.
 * ``augment``: DiffAugment policies applied to every D input, real and fake
   (:mod:`genjax.families.gan.diffaugment`).
 * ``pack``: PacGAN's packing degree m: D judges m samples at once (:func:`pack`).
@@ -109,6 +111,12 @@ class GAN:
         (decay warmed up: ``genjax.core.state.warmed_up_decay``).
       augment: DiffAugment policies (``"color"``, ``"translation"``, ``"cutout"``) for D.
       pack: PacGAN packing degree (1: off).
+      standing_stats: if > 0, ``sample`` (and ``eval_metrics``) run G's BatchNorm layers on
+        the statistics of the sampled latents together with this many extra latents, not
+        on the running averages. The running averages are those of the raw G, taken on
+        training batches while it moved; an EMA of G never had its own, and the 2D
+        protocol's modes are tighter than their lag (``benchmarks/RESULTS.md``, issue 16).
+        A sample then depends a little on the other latents of its call.
       data_key: the batch field holding real data (``"image"`` or ``"point"``).
 
     Under ``jax.pmap`` (``genjax.core.parallel.make_pmap_step``) the step averages gradients
@@ -129,6 +137,7 @@ class GAN:
     ema_decay: float | None = None
     augment: tuple[str, ...] = ()
     pack: int = 1
+    standing_stats: int = 0
     capabilities: ClassVar[Capabilities] = Capabilities()
     data_key: str = "image"
 
@@ -141,6 +150,9 @@ class GAN:
             raise ValueError(f"pack must be >= 1, got {self.pack}")
         if self.gp_weight < 0 or self.r1_weight < 0:
             raise ValueError("gp_weight and r1_weight must be >= 0")
+        if self.standing_stats < 0:
+            raise ValueError(f"standing_stats must be >= 0 (0: running averages), got "
+                             f"{self.standing_stats}")
         validate_policy(self.augment)
         if not 0.0 <= self.label_smoothing < 0.5:
             raise ValueError(f"label_smoothing must be in [0, 0.5) (the real target is "
@@ -304,10 +316,20 @@ class GAN:
         return self._sample(state, key, num, None, {})
 
     def _sample(self, state: TrainState, key: jax.Array, num: int, labels, extra):
-        out, _ = self._apply(self.generator, self._g_params(state),
-                             state.model_state["generator"], self._latents(key, num), False,
-                             labels=labels, **extra)
-        return out.astype(jnp.float32)
+        params, model_state = self._g_params(state), state.model_state["generator"]
+        z = self._latents(key, num)
+        if not (self.standing_stats and model_state):
+            out, _ = self._apply(self.generator, params, model_state, z, False, labels=labels,
+                                 **extra)
+            return out.astype(jnp.float32)
+        # standing statistics: train-mode BatchNorm over these latents and fresh extra ones
+        # (labels repeated for them); the collections it returns are dropped
+        z = jnp.concatenate([z, self._latents(jax.random.fold_in(key, 1), self.standing_stats)])
+        if labels is not None:
+            labels = jnp.resize(labels, (num + self.standing_stats,))
+        out, _ = self._apply(self.generator, params, model_state, z, True, labels=labels,
+                             **extra)
+        return out[:num].astype(jnp.float32)
 
     def eval_metrics(self, state: TrainState, batch: dict[str, jax.Array], key: jax.Array):
         """D's held-out losses: how well D separates test data from fresh samples."""
