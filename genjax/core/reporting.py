@@ -260,26 +260,21 @@ def plot_losses(metrics_path: str | Path, out_path: str | Path) -> Path | None:
     records = read_metrics(metrics_path)
     if not any("loss" in k for r in records for k in r):
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     fig = losses_figure(records, f"losses of {Path(metrics_path).absolute().parent.name}")
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_path, dpi=100)
-    plt.close(fig)
     return out_path
 
 
 def losses_figure(records: list[dict[str, Any]], title: str):
-    """The figure of ``plot_losses``: one panel per '*loss*' metric, points marked."""
-    import matplotlib.pyplot as plt
+    """The figure of ``plot_losses``: one panel per '*loss*' metric, points marked (a
+    ``matplotlib.figure.Figure``, not pyplot's: the caller's backend is left alone)."""
+    from matplotlib.figure import Figure
 
     names = sorted({k for r in records for k in r if "loss" in k})
-    fig, axes = plt.subplots(len(names), 1, figsize=(7, 1.2 + 2.4 * len(names)), sharex=True,
-                             squeeze=False)
+    fig = Figure(figsize=(7, 1.2 + 2.4 * len(names)))
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)
     for ax, name in zip(axes[:, 0], names, strict=True):
         pts = [(r["step"], r[name]) for r in records if isinstance(r.get(name), int | float)]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], lw=1, marker="o", ms=3)
