@@ -37,6 +37,7 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
         out = (1 - t) * a64 + t * b64
     else:
         out = (np.sin((1 - t) * omega) * a64 + np.sin(t * omega) * b64) / np.sin(omega)
+    out = np.where(t == 0, a64, np.where(t == 1, b64, out))  # the ends exactly, no rounding
     return out.astype(np.float32)
 
 
