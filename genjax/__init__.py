@@ -27,5 +27,6 @@ def __getattr__(name: str) -> Any:
     if name in ("train", "load", "Model"):
         from genjax import api
 
-        return getattr(api, name)
+        value = globals()[name] = getattr(api, name)  # PEP 562: looked up once
+        return value
     raise AttributeError(f"module 'genjax' has no attribute {name!r}")

@@ -20,7 +20,34 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Model", "load", "train"]
+__all__ = ["Model", "load", "offers", "slerp", "train"]
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Spherical interpolation: ``sin((1 - t) w) / sin(w) a + sin(t w) / sin(w) b`` for each
+    ``t`` in [0, 1], ``w`` the angle between the vectors ``a`` and ``b`` (linear where they
+    are (anti)parallel, ``sin(w) ~ 0``); ``t = 0`` gives ``a`` and ``t = 1`` gives ``b``
+    exactly. Computed in float64, returned as float32 ``(len(t), *a.shape)``."""
+    a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    t = np.asarray(t, np.float64).reshape((-1,) + (1,) * a64.ndim)
+    cos = np.dot(a64.ravel(), b64.ravel()) / max(
+        np.linalg.norm(a64) * np.linalg.norm(b64), np.finfo(np.float64).tiny)
+    omega = np.arccos(np.clip(cos, -1.0, 1.0))
+    if np.sin(omega) < 1e-6:
+        out = (1 - t) * a64 + t * b64
+    else:
+        out = (np.sin((1 - t) * omega) * a64 + np.sin(t * omega) * b64) / np.sin(omega)
+    out = np.where(t == 0, a64, np.where(t == 1, b64, out))  # the ends exactly, no rounding
+    return out.astype(np.float32)
+
+
+def offers(capabilities: Any) -> tuple[str, ...]:
+    """The :class:`Model` methods an objective's ``Capabilities`` declare (for messages)."""
+    names = [("sample", capabilities.sample), ("reconstruct", capabilities.reconstruct),
+             ("latents", capabilities.latents), ("decode", capabilities.latents),
+             ("interpolate", capabilities.latents), ("encode", capabilities.encode),
+             ("log_prob", capabilities.log_prob)]
+    return tuple(name for name, declared in names if declared)
 
 
 def train(config_or_name: Any, workdir: str | Path, *, allow_config_change: bool = False,
@@ -115,6 +142,10 @@ class Model:
       family: ``config["family"]``.
       step: the training step of the loaded checkpoint.
       sample_options: the keyword options ``sample`` takes (``label``, ``sampler``, ...).
+      offers: the optional methods its family declares (``sample``, ``reconstruct``,
+        ``latents`` / ``decode`` / ``interpolate`` (GANs, VAEs, AAEs), ``encode`` (VAEs,
+        AAEs), ``log_prob`` (VAEs: the IWAE bound; flows: the ODE log-likelihood)); the
+        others raise a ValueError that names the family and lists these.
     """
 
     def __init__(self, workdir: Path, config: dict, objective: Any, state: Any, modality: Any,
@@ -175,11 +206,146 @@ class Model:
         """
         import jax
 
-        if not self._objective.capabilities.reconstruct:
-            raise ValueError(f"a {self.family!r} model has no reconstructions")
-        batch = {self._objective.data_key: np.asarray(inputs, np.float32)}
-        out = self._objective.reconstruct(self._state, batch, jax.random.PRNGKey(seed))
+        self._require("reconstruct", "reconstructions")
+        out = self._objective.reconstruct(self._state, self._batch(inputs),
+                                          jax.random.PRNGKey(seed))
         return np.asarray(out)
+
+    # -- family extras (declared in the objective's capabilities) ---------------------------
+    def latents(self, num: int, seed: int = 0) -> np.ndarray:
+        """The latents ``sample(num, seed)`` decodes: ``decode(latents(n, s)) == sample(n, s)``
+        (GANs, VAEs, AAEs; ``N(0, I)`` draws, ``(num, latent_dim)``).
+
+        Raises:
+          ValueError: a family without a latent space.
+        """
+        import jax
+
+        from genjax.app.sampling import iter_chunks
+
+        self._require("latents", "latent space")
+        if num < 1:
+            raise ValueError(f"num must be >= 1, got {num}")
+        draw = jax.jit(self._objective.prior_latents, static_argnums=2)
+        return np.concatenate(list(iter_chunks(lambda k, n: draw(self._state, k, n),
+                                               jax.random.PRNGKey(seed), num)))
+
+    def decode(self, z: np.ndarray, **options: Any) -> np.ndarray:
+        """The data of latents ``z (N, latent_dim)`` (images (N, H, W, C) in [-1, 1], or
+        points), with the family's sample options (e.g. ``label=3``).
+
+        Raises:
+          ValueError: a family without a latent space, latents of the wrong width.
+          TypeError: an option this model does not take.
+        """
+        import functools
+
+        import jax
+
+        self._require("latents", "latent space")
+        self._check_options(options, self.sample_options, "sample")
+        z = np.asarray(z, np.float32)
+        width = jax.eval_shape(lambda s: self._objective.prior_latents(
+            s, jax.random.PRNGKey(0), 1), self._state).shape[1:]
+        if z.ndim != 2 or z.shape[1:] != width:
+            raise ValueError(f"latents must be (N, {', '.join(map(str, width))}) for this "
+                             f"{self.family!r} model, got {z.shape}")
+        fn = jax.jit(functools.partial(self._objective.decode_latents, **options))
+        return np.asarray(fn(self._state, z))
+
+    def interpolate(self, a: int, b: int, steps: int = 8, **options: Any) -> np.ndarray:
+        """A latent walk: ``steps`` decoded latents from seed ``a``'s to seed ``b``'s.
+
+        The endpoints are the latents ``latents(1, seed=a)`` and ``latents(1, seed=b)`` (so the
+        first and last outputs are ``sample(1, seed=a)`` and ``sample(1, seed=b)``); between
+        them the walk is **spherical** (:func:`slerp`: along the great circle at evenly spaced
+        angles, which keeps the latents at the norms typical of the ``N(0, I)`` prior; a
+        linear walk's midpoints are unusually short).
+
+        Args:
+          a, b: the seeds of the two endpoint latents.
+          steps: how many outputs (>= 2), endpoints included.
+          **options: the family's sample options (e.g. ``label=3``).
+
+        Raises:
+          ValueError: a family without a latent space (the message says what it offers).
+        """
+        self._require("latents", "latent space to interpolate")
+        if steps < 2:
+            raise ValueError(f"steps must be >= 2 (the endpoints included), got {steps}")
+        za, zb = self.latents(1, seed=a)[0], self.latents(1, seed=b)[0]
+        return self.decode(slerp(za, zb, np.linspace(0.0, 1.0, steps)), **options)
+
+    def encode(self, inputs: np.ndarray, seed: int = 0) -> np.ndarray:
+        """The latent codes of ``inputs`` (autoencoders: a VAE's posterior means, an AAE's
+        codes); ``decode(encode(x))`` is ``reconstruct(x)``.
+
+        Args:
+          inputs: a batch in the model's data format (images (N, H, W, C) in [-1, 1]).
+          seed: the key of a family whose encoding is random (a Bernoulli VAE binarises
+            its input).
+
+        Raises:
+          ValueError: a family without an encoder.
+        """
+        import jax
+
+        self._require("encode", "encoder")
+        fn = jax.jit(self._objective.encode_latents)
+        return np.asarray(fn(self._state, self._batch(inputs), jax.random.PRNGKey(seed)))
+
+    def log_prob(self, inputs: np.ndarray | dict[str, np.ndarray], seed: int = 0,
+                 **options: Any) -> np.ndarray:
+        """``log p(x)`` per example in nats, or the bound the family has (``log_prob_about``
+        says which: a VAE's IWAE bound ``L_k``, the flow family's ODE log-likelihood).
+
+        Args:
+          inputs: a batch in the model's data format, or a dict batch (e.g. with the
+            ``label`` of a class-conditional model).
+          seed: the key (a VAE's binarisation and importance samples, a flow's
+            dequantization and probes): the key ``genjax eval`` gives a test batch.
+          **options: the family's ``log_prob_options`` (a VAE's ``k``).
+
+        Raises:
+          ValueError: a family without a likelihood.
+          TypeError: an option this model does not take.
+        """
+        import functools
+
+        import jax
+
+        self._require("log_prob", "likelihood")
+        names = tuple(o.name for o in self._objective.capabilities.log_prob_options)
+        self._check_options(options, names, "log_prob")
+        fn = jax.jit(functools.partial(self._objective.log_prob, **options))
+        return np.asarray(fn(self._state, self._batch(inputs), jax.random.PRNGKey(seed)))
+
+    @property
+    def log_prob_about(self) -> str:
+        """What ``log_prob`` returns ("" for a family without one)."""
+        return self._objective.capabilities.log_prob_about
+
+    @property
+    def offers(self) -> tuple[str, ...]:
+        """The methods beyond ``eval``/``save``/``export`` that this model's family declares."""
+        return offers(self._objective.capabilities)
+
+    def _require(self, ability: str, what: str) -> None:
+        if not getattr(self._objective.capabilities, ability):
+            raise ValueError(f"a {self.family!r} model has no {what}; it offers "
+                             f"{', '.join(self.offers) or 'nothing beyond eval'}")
+
+    def _check_options(self, options: dict[str, Any], names: tuple[str, ...],
+                       method: str) -> None:
+        unknown = sorted(set(options) - set(names))
+        if unknown:
+            raise TypeError(f"this {self.family!r} model's {method} does not take "
+                            f"{', '.join(unknown)}; it takes {', '.join(names) or 'no options'}")
+
+    def _batch(self, inputs: np.ndarray | dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if isinstance(inputs, dict):
+            return {k: np.asarray(v) for k, v in inputs.items()}
+        return {self._objective.data_key: np.asarray(inputs, np.float32)}
 
     def eval(self, seed: int = 0, out: str | Path | None = None,
              **eval_keys: Any) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def test_train_writes_the_run_folder(runs):
     a = runs / "a"
     assert (a / "config.json").exists() and (a / "plots" / "losses.png").exists()
     assert sorted(p.name for p in (a / "samples").iterdir()) == [
-        "step_0000002.png", "step_0000004.png"]
+        "progress.gif", "step_0000002.png", "step_0000004.png"]
     records = [json.loads(line) for line in (a / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [1, 2, 3, 4]
     assert all(np.isfinite(r["d_loss"]) and r["steps_per_sec"] > 0 for r in records)

@@ -22,7 +22,8 @@ def test_version_flag_prints_the_package_version(capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith(f"genjax {genjax.__version__} ")
-    assert genjax.__version__ == importlib.metadata.version("genjax")
+    # the distribution is genjax-models (PyPI's genjax is another project); it imports as genjax
+    assert genjax.__version__ == importlib.metadata.version("genjax-models")
 
 
 def test_license_is_the_apache_2_text_the_metadata_states():
@@ -48,8 +49,11 @@ def test_wheel_ships_py_typed_and_license_and_no_experiments_package(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
                     "--no-build-isolation", str(src), "-w", str(tmp_path / "dist")],
                    check=True, capture_output=True, timeout=300)
-    (wheel,) = (tmp_path / "dist").glob("genjax-*.whl")
+    # the distribution genjax-models (PyPI's genjax is another project), the package genjax
+    (wheel,) = (tmp_path / "dist").glob("genjax_models-*.whl")
+    assert wheel.name.startswith(f"genjax_models-{genjax.__version__}-")
     names = zipfile.ZipFile(wheel).namelist()
+    assert "genjax/__init__.py" in names and "genjax/_version.py" in names
     assert "genjax/py.typed" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "genjax/configs/dcgan_mnist.py" in names
@@ -57,3 +61,8 @@ def test_wheel_ships_py_typed_and_license_and_no_experiments_package(tmp_path):
     metadata = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert "License-Expression: Apache-2.0" in metadata
+    assert "\nName: genjax-models\n" in metadata
+    assert f"\nVersion: {genjax.__version__}\n" in metadata  # from genjax/_version.py
+    entry_points = zipfile.ZipFile(wheel).read(
+        next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
+    assert "genjax = genjax.cli:main" in entry_points

@@ -81,12 +81,18 @@ def _abstract(tree: Any) -> tuple[Any, list[jax.ShapeDtypeStruct]]:
 
 def _reads(objective: Any, treedef: Any, shapes: list[Any], batch: dict[str, Any],
            options: dict[str, Any]) -> frozenset[int]:
-    """The leaves ``sample`` (with ``options``) and ``reconstruct`` (if any) read."""
+    """The leaves ``sample`` (with ``options``) and ``reconstruct``, ``encode_latents`` and
+    ``log_prob`` (where declared) read."""
     key = jax.random.PRNGKey(0)
     used = used_leaves(lambda s: objective.sample(s, key, 2, **options), treedef, shapes)
-    if objective.capabilities.reconstruct:
-        zeros = {k: np.zeros(v.shape, v.dtype) for k, v in batch.items()}
+    caps = objective.capabilities
+    zeros = {k: np.zeros(v.shape, v.dtype) for k, v in batch.items()}
+    if caps.reconstruct:
         used |= used_leaves(lambda s: objective.reconstruct(s, zeros, key), treedef, shapes)
+    if caps.encode:
+        used |= used_leaves(lambda s: objective.encode_latents(s, zeros, key), treedef, shapes)
+    if caps.log_prob:
+        used |= used_leaves(lambda s: objective.log_prob(s, zeros, key), treedef, shapes)
     return used
 
 
@@ -147,8 +153,9 @@ def export_run(workdir: str | Path, out: str | Path) -> dict[str, Any]:
 
 
 class ExportedObjective:
-    """An objective whose state is the export's arrays only: ``sample`` / ``reconstruct``
-    put them into the full state (the others as zeros, dead code in the jitted function)."""
+    """An objective whose state is the export's arrays only: ``sample``, ``reconstruct`` and
+    the declared latent / likelihood methods put them into the full state (the others as
+    zeros, dead code in the jitted function)."""
 
     def __init__(self, objective: Any, treedef: Any, shapes: list[Any], kept: list[int],
                  paths: list[str], batch: dict[str, Any]):
@@ -180,6 +187,22 @@ class ExportedObjective:
                     ) -> Any:
         return jax.jit(lambda a, b, k: self._objective.reconstruct(self._state(a), b, k))(
             arrays, batch, key)
+
+    def prior_latents(self, arrays: tuple[Any, ...], key: jax.Array, num: int) -> Any:
+        return self._objective.prior_latents(self._state(arrays), key, num)
+
+    def decode_latents(self, arrays: tuple[Any, ...], z: Any, **options: Any) -> Any:
+        if options:
+            self._check(options)
+        return self._objective.decode_latents(self._state(arrays), z, **options)
+
+    def encode_latents(self, arrays: tuple[Any, ...], batch: dict[str, Any], key: jax.Array
+                       ) -> Any:
+        return self._objective.encode_latents(self._state(arrays), batch, key)
+
+    def log_prob(self, arrays: tuple[Any, ...], batch: dict[str, Any], key: jax.Array,
+                 **options: Any) -> Any:
+        return self._objective.log_prob(self._state(arrays), batch, key, **options)
 
 
 @dataclasses.dataclass(frozen=True)

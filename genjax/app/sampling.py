@@ -35,9 +35,18 @@ def iter_samples(objective: Objective, state: TrainState, key: jax.Array, num: i
       NumPy arrays, images (n, H, W, C) in [-1, 1] or points (n, 2); ``num`` rows in all.
     """
     fn = jax.jit(functools.partial(objective.sample, **(options or {})), static_argnums=2)
+    yield from iter_chunks(functools.partial(fn, state), key, num, chunk)
+
+
+def iter_chunks(draw: Any, key: jax.Array, num: int, chunk: int = CHUNK
+                ) -> Iterator[np.ndarray]:
+    """``draw(key_i, size)`` for chunk ``i`` of :func:`iter_samples`'s chunks (key
+    ``fold_in(key, i)``, ``size = min(chunk, num)``), cut to ``num`` rows in all: what
+    ``iter_samples`` draws, for any function of the key that ``sample`` shares (e.g. an
+    objective's ``prior_latents``)."""
     size = min(chunk, num)
     for i in range(-(-num // size)):
-        yield np.asarray(fn(state, jax.random.fold_in(key, i), size))[:num - i * size]
+        yield np.asarray(draw(jax.random.fold_in(key, i), size))[:num - i * size]
 
 
 def draw_samples(objective: Objective, state: TrainState, key: jax.Array, num: int,

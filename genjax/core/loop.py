@@ -27,7 +27,7 @@ from genjax._version import __version__
 from genjax.core.checkpoint import Checkpointer
 from genjax.core.objective import Objective
 from genjax.core.parallel import process_local
-from genjax.core.reporting import MetricsLog, Progress, plot_losses
+from genjax.core.reporting import MetricsLog, Progress, plot_losses, write_progress_gif
 from genjax.core.state import TrainState
 from genjax.core.step import make_train_step
 
@@ -281,7 +281,9 @@ def train(
     Writes ``checkpoints/``, ``metrics.jsonl``, ``tensorboard/`` and ``plots/losses.png``
     into ``workdir``, and with a ``writer`` ``samples/step_XXXXXXX.*`` (and
     ``samples/recon_step_XXXXXXX.*`` for an objective that declares ``reconstruct``); the
-    ``.png`` ones also go to TensorBoard as images.
+    ``.png`` ones also go to TensorBoard as images, and at the end ``samples/progress.gif``
+    animates the ``.png`` sample grids. Every sample grid draws from the same key (the
+    run's sample stream), so the grids differ only by the model's training.
     Step ``i`` uses batch ``i`` of ``batches`` and
     key ``fold_in(train_key, i)``, so a resumed run continues exactly as if never stopped.
 
@@ -337,6 +339,7 @@ def train(
             metrics_log.close()
     if is_main_process:
         plot_losses(metrics_log.path, workdir / "plots" / "losses.png")
+        write_progress_gif(workdir / "samples", workdir / "samples" / "progress.gif")
     return state
 
 
@@ -433,8 +436,9 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
             ):
                 local = process_local(state)
                 if sample_fn is not None:
-                    samples = sample_fn(local, jax.random.fold_in(keys["sample"], step),
-                                        settings.num_samples)
+                    # one key for every grid: the same noise, so grids (and progress.gif)
+                    # show the model changing, not the draw
+                    samples = sample_fn(local, keys["sample"], settings.num_samples)
                     written = writer.write_samples(np.asarray(samples),
                                                    workdir / "samples" / f"step_{step:07d}")
                     metrics_log.write_image("samples", written, step)

@@ -15,6 +15,16 @@ discovered by calling a method and catching its error:
 * ``test_metrics=True``: ``test_metrics(state, batch, key) -> Metrics``, per-batch means of
   the expensive held-out numbers ``genjax eval`` reports with a ``test_`` prefix (an ELBO, an
   IWAE bound, bits per dimension); without it ``genjax eval`` averages ``eval_metrics``.
+* ``latents=True``: a latent space with a ``N(0, I)`` prior: ``prior_latents(state, key, num)
+  -> z`` draws the latents ``sample(state, key, num)`` decodes and ``decode_latents(state, z,
+  **options) -> data`` decodes any (same ``sample_options``), so that ``sample(state, key,
+  num, **o) == decode_latents(state, prior_latents(state, key, num), **o)``
+  (``genjax.Model.interpolate`` walks between two of them).
+* ``encode=True`` (with ``latents``): ``encode_latents(state, batch, key) -> z``, the codes of
+  data (an autoencoder's encoder; a VAE's posterior means).
+* ``log_prob=True``: ``log_prob(state, batch, key, **options) -> (B,)``: ``log p(x)`` per
+  example in nats, or a lower bound on it (``log_prob_about`` says which); its keyword options
+  are ``log_prob_options`` (e.g. a VAE's ``k`` importance samples).
 
 Data parallelism needs nothing from an objective: collectives come from
 ``genjax.core.collectives`` (see ``docs/architecture.md``).
@@ -61,6 +71,12 @@ class Capabilities:
       exp_metrics: ``(name, reported)`` pairs: ``genjax eval`` also reports the exponential
         of the whole split's mean ``test_<name>`` (in nats) as ``test_<reported>``, e.g.
         ``("nats_per_token", "perplexity")``.
+      latents: it has ``prior_latents(state, key, num)`` and ``decode_latents(state, z,
+        **sample_options)`` (see the module docstring).
+      encode: it has ``encode_latents(state, batch, key)`` (needs ``latents``).
+      log_prob: it has ``log_prob(state, batch, key, **log_prob_options)``.
+      log_prob_options: the keyword options of ``log_prob``.
+      log_prob_about: one line: what ``log_prob`` returns (exact, a bound, an estimate).
     """
 
     sample: bool = True
@@ -69,12 +85,24 @@ class Capabilities:
     sample_options: tuple[SampleOption, ...] = ()
     cannot_sample: str = ""
     exp_metrics: tuple[tuple[str, str], ...] = ()
+    latents: bool = False
+    encode: bool = False
+    log_prob: bool = False
+    log_prob_options: tuple[SampleOption, ...] = ()
+    log_prob_about: str = ""
 
     def __post_init__(self):
         if not self.sample and not self.cannot_sample:
             raise ValueError("an objective that cannot sample must say why (cannot_sample)")
-        if not self.sample and self.sample_options:
-            raise ValueError("sample_options need sample=True")
+        if not self.sample and (self.sample_options or self.latents):
+            raise ValueError("sample_options and latents need sample=True")
+        if self.encode and not self.latents:
+            raise ValueError("encode needs latents (decode_latents maps the codes back)")
+        if self.log_prob != bool(self.log_prob_about):
+            raise ValueError("log_prob and log_prob_about come together: say what log_prob "
+                             "returns (exact, a bound, an estimate)")
+        if self.log_prob_options and not self.log_prob:
+            raise ValueError("log_prob_options need log_prob=True")
 
     def option_names(self) -> tuple[str, ...]:
         """The names of ``sample_options``."""

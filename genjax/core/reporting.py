@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from genjax.core.files import remove_stale_temps, write_atomic
+from genjax.core.files import remove_stale_temps, write_atomic, written_atomically
 
 log = logging.getLogger(__name__)
 
@@ -260,26 +260,60 @@ def plot_losses(metrics_path: str | Path, out_path: str | Path) -> Path | None:
     records = read_metrics(metrics_path)
     if not any("loss" in k for r in records for k in r):
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     fig = losses_figure(records, f"losses of {Path(metrics_path).absolute().parent.name}")
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_path, dpi=100)
-    plt.close(fig)
+    return out_path
+
+
+def write_progress_gif(samples_dir: str | Path, out_path: str | Path,
+                       frame_ms: int = 400) -> Path | None:
+    """An animation of a run's sample grids: the ``step_XXXXXXX.png`` files of
+    ``samples_dir`` in step order, one frame each (the last held 4x as long), as a looping GIF.
+
+    Only ``.png`` grids are frames (images, 2D scatter plots); a modality whose loop writes
+    another format (text, audio) gets none. Frames of another size than the first are
+    resized to it. Written atomically.
+
+    Args:
+      samples_dir: the run's ``samples/`` folder.
+      out_path: the ``.gif`` to write.
+      frame_ms: milliseconds per frame.
+
+    Returns:
+      The path written, or None when there are no ``.png`` grids.
+    """
+    frames_paths = sorted(Path(samples_dir).glob("step_*.png")) if Path(
+        samples_dir).is_dir() else []
+    if not frames_paths:
+        return None
+    from PIL import Image
+
+    frames = []
+    for path in frames_paths:
+        with Image.open(path) as img:
+            frame = img.convert("RGB")
+        if frames and frame.size != frames[0].size:
+            frame = frame.resize(frames[0].size)
+        frames.append(frame)
+    durations = [frame_ms] * (len(frames) - 1) + [4 * frame_ms]
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with written_atomically(out_path) as tmp:
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:],
+                       duration=durations, loop=0)
     return out_path
 
 
 def losses_figure(records: list[dict[str, Any]], title: str):
-    """The figure of ``plot_losses``: one panel per '*loss*' metric, points marked."""
-    import matplotlib.pyplot as plt
+    """The figure of ``plot_losses``: one panel per '*loss*' metric, points marked (a
+    ``matplotlib.figure.Figure``, not pyplot's: the caller's backend is left alone)."""
+    from matplotlib.figure import Figure
 
     names = sorted({k for r in records for k in r if "loss" in k})
-    fig, axes = plt.subplots(len(names), 1, figsize=(7, 1.2 + 2.4 * len(names)), sharex=True,
-                             squeeze=False)
+    fig = Figure(figsize=(7, 1.2 + 2.4 * len(names)))
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)
     for ax, name in zip(axes[:, 0], names, strict=True):
         pts = [(r["step"], r[name]) for r in records if isinstance(r.get(name), int | float)]
         ax.plot([p[0] for p in pts], [p[1] for p in pts], lw=1, marker="o", ms=3)

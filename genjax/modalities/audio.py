@@ -114,17 +114,14 @@ def log_mel(samples: np.ndarray, bands: int = MEL_BANDS) -> np.ndarray:
 def save_spectrograms(samples: np.ndarray, path: str | Path) -> Path:
     """Writes a PNG grid of the samples' log-mel spectrograms (time across, low bands at the
     bottom; one colour scale for all)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: a notebook's backend stays as it is
 
     specs = log_mel(samples)
     n = len(specs)
     cols = math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 1.6 * rows), dpi=100,
-                             squeeze=False)
+    fig = Figure(figsize=(2.2 * cols, 1.6 * rows), dpi=100)
+    axes = fig.subplots(rows, cols, squeeze=False)
     top = float(specs.max())
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
@@ -133,7 +130,6 @@ def save_spectrograms(samples: np.ndarray, path: str | Path) -> Path:
                       cmap="magma")
     fig.tight_layout(pad=0.2)
     fig.savefig(path, format="png")
-    plt.close(fig)
     return Path(path)
 
 

@@ -27,16 +27,10 @@ def save_points_plot(
     Returns:
       The path written.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig = points_figure(points, reference, title or _default_title(len(points), path))
     fig.savefig(path)
-    plt.close(fig)
     return path
 
 
@@ -47,10 +41,13 @@ def _default_title(count: int, path: Path) -> str:
 
 
 def points_figure(points: np.ndarray, reference: np.ndarray | None = None, title: str = ""):
-    """The matplotlib figure of ``save_points_plot``: a titled scatter with labelled axes."""
-    import matplotlib.pyplot as plt
+    """The matplotlib figure of ``save_points_plot``: a titled scatter with labelled axes (a
+    ``matplotlib.figure.Figure``, not pyplot's: drawing it leaves the caller's backend and
+    pyplot's figures, e.g. a notebook's, alone)."""
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    fig = Figure(figsize=(5, 5), dpi=100)
+    ax = fig.subplots()
     pts = np.asarray(points)
     ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.5, label="samples")
     if reference is not None:

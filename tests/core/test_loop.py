@@ -57,7 +57,8 @@ def test_writes_run_files(tmp_path):
     train(tiny_gan(), batches(), tmp_path, settings(8), seed=0, writer=modalities()["points"])
     records = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
     assert {"step", "d_loss", "g_loss", "steps_per_sec"} <= set(records[0])
-    assert sorted(os.listdir(tmp_path / "samples")) == ["step_0000004.png", "step_0000008.png"]
+    assert sorted(os.listdir(tmp_path / "samples")) == [
+        "progress.gif", "step_0000004.png", "step_0000008.png"]  # the grids, animated
     assert (tmp_path / "plots" / "losses.png").stat().st_size > 0
     assert glob.glob(str(tmp_path / "tensorboard" / "events.out.tfevents.*"))
     assert saved_steps(tmp_path) == [4, 8]

@@ -63,7 +63,8 @@ class AAE:
     d_optimizer: optax.GradientTransformation
     g_optimizer: optax.GradientTransformation
     loss: str = "bce"
-    capabilities: ClassVar[Capabilities] = Capabilities(reconstruct=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(reconstruct=True, latents=True,
+                                                        encode=True)
     data_key: str = "image"
 
     def __post_init__(self):
@@ -172,14 +173,25 @@ class AAE:
 
     def sample(self, state: TrainState, key: jax.Array, num: int) -> jax.Array:
         """Decodes ``z ~ N(0, I)`` to images in [-1, 1] (Bernoulli means for bce)."""
-        z = jax.random.normal(key, (num, self.latent_dim))
+        return self.decode_latents(state, self.prior_latents(state, key, num))
+
+    def prior_latents(self, state: TrainState, key: jax.Array, num: int) -> jax.Array:
+        """The codes ``z ~ N(0, I)``, ``(num, latent_dim)``, that ``sample`` decodes."""
+        return jax.random.normal(key, (num, self.latent_dim))
+
+    def decode_latents(self, state: TrainState, z: jax.Array) -> jax.Array:
+        """Images in [-1, 1] of codes ``z (N, latent_dim)`` (Bernoulli means for bce)."""
         return output_images(self.loss, self.decode(state.params["decoder"], z))
+
+    def encode_latents(self, state: TrainState, batch: dict[str, jax.Array],
+                       key: jax.Array) -> jax.Array:
+        """The encoder's codes ``(B, latent_dim)`` of the batch's images (deterministic)."""
+        return self.encode(state.params["encoder"], batch[self.data_key])
 
     def reconstruct(self, state: TrainState, batch: dict[str, jax.Array],
                     key: jax.Array) -> jax.Array:
         """``decoder(encoder(x))`` as images in [-1, 1]."""
-        codes = self.encode(state.params["encoder"], batch[self.data_key])
-        return output_images(self.loss, self.decode(state.params["decoder"], codes))
+        return self.decode_latents(state, self.encode_latents(state, batch, key))
 
     def eval_metrics(self, state: TrainState, batch: dict[str, jax.Array], key: jax.Array):
         """Held-out reconstruction loss, and D's loss on test codes against prior codes."""

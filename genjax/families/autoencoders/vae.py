@@ -45,7 +45,7 @@ import jax.numpy as jnp
 import optax
 
 from genjax.core.collectives import batch_random
-from genjax.core.objective import Capabilities
+from genjax.core.objective import Capabilities, SampleOption
 from genjax.core.state import TrainState, apply_updates
 from genjax.losses.likelihood import (
     bernoulli_log_prob,
@@ -103,7 +103,12 @@ class VAE:
     gaussian_scale: float | None = 0.1
     iwae_k: int = 1000
     iwae_chunk: int = 8192
-    capabilities: ClassVar[Capabilities] = Capabilities(reconstruct=True, test_metrics=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        reconstruct=True, test_metrics=True, latents=True, encode=True, log_prob=True,
+        log_prob_options=(SampleOption("k", int, "importance samples of the IWAE bound "
+                                                 "(default: the run's eval.iwae_k)"),),
+        log_prob_about="the IWAE lower bound L_k on log p(x) (nats per image; bernoulli: "
+                       "of the image binarised once from the key)")
     data_key: str = "image"
 
     def __post_init__(self):
@@ -245,8 +250,40 @@ class VAE:
 
     def sample(self, state: TrainState, key: jax.Array, num: int) -> jax.Array:
         """Decodes ``z ~ N(0, I)``: Bernoulli means (or clipped Gaussian means) in [-1, 1]."""
-        z = jax.random.normal(key, (num, self.latent_dim))
+        return self.decode_latents(state, self.prior_latents(state, key, num))
+
+    def prior_latents(self, state: TrainState, key: jax.Array, num: int) -> jax.Array:
+        """The ``z ~ N(0, I)``, ``(num, latent_dim)``, that ``sample`` decodes from ``key``."""
+        return jax.random.normal(key, (num, self.latent_dim))
+
+    def decode_latents(self, state: TrainState, z: jax.Array) -> jax.Array:
+        """Images in [-1, 1] of latents ``z (N, latent_dim)`` (Bernoulli or Gaussian means)."""
         return self._decode_images(state.params, z)
+
+    def encode_latents(self, state: TrainState, batch: dict[str, jax.Array],
+                       key: jax.Array) -> jax.Array:
+        """Posterior means ``mu(x)``, ``(B, latent_dim)``, of the images as ``reconstruct``
+        encodes them (bernoulli: binarised from ``key`` first)."""
+        inputs, _ = self.prepare(batch[self.data_key], key)
+        return self.encode(state.params, inputs)[0]
+
+    def log_prob(self, state: TrainState, batch: dict[str, jax.Array], key: jax.Array,
+                 k: int | None = None) -> jax.Array:
+        """The IWAE bound ``L_k`` per image, ``(B,)`` nats: a lower bound on ``log p(x)``.
+
+        The key is used as ``test_metrics`` uses it (binarisation from ``split(key, 3)[0]``,
+        importance samples from ``[2]``), so ``-mean(log_prob(state, batch, key, iwae_k))`` is
+        ``test_metrics(state, batch, key)["nll_iwae_{iwae_k}"]``.
+
+        Args:
+          k: importance samples (None: ``iwae_k``).
+        """
+        k = self.iwae_k if k is None else int(k)
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        kb, _, ki = jax.random.split(key, 3)
+        inputs, targets = self.prepare(batch[self.data_key], kb)
+        return self.iwae_bound(state.params, inputs, targets, ki, k)
 
     def reconstruct(self, state: TrainState, batch: dict[str, jax.Array],
                     key: jax.Array) -> jax.Array:
@@ -255,9 +292,7 @@ class VAE:
         For the bernoulli likelihood the encoder sees a binarisation of the batch drawn with
         ``key`` (as in training); the loop's grid shows the grey inputs above.
         """
-        inputs, _ = self.prepare(batch[self.data_key], key)
-        mean, _ = self.encode(state.params, inputs)
-        return self._decode_images(state.params, mean)
+        return self._decode_images(state.params, self.encode_latents(state, batch, key))
 
     def eval_metrics(self, state: TrainState, batch: dict[str, jax.Array], key: jax.Array):
         """One-sample ELBO (beta = 1), reconstruction term and KL on a held-out batch."""

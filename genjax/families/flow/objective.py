@@ -172,7 +172,10 @@ class FlowMatching:
         SampleOption("guidance", float, "classifier-free guidance scale (conditional models)"),
         SampleOption("rtol", float, "relative tolerance of the adaptive ODE solvers"),
         SampleOption("atol", float, "absolute tolerance of the adaptive ODE solvers"),
-    ))
+    ), log_prob=True, log_prob_about=(
+        "log p(x) of the probability-flow ODE of the EMA model, nats per example (exact up to "
+        "the solver with likelihood_probes=0, else Hutchinson's unbiased estimate; "
+        "bits_per_dim models: of the uniformly dequantized data; conditional: log p(x | y)"))
     data_key: str = "image"
     label_key: str = "label"
 
@@ -368,21 +371,32 @@ class FlowMatching:
           discrete model's bits/dim). Class-conditional models give ``log p(x | y)`` with the
           batch's labels (guidance 1).
         """
-        k_loss, k_deq, k_probe = jax.random.split(key, 3)
-        out = self.eval_metrics(state, batch, k_loss)
-        x1 = jnp.asarray(batch[self.data_key], jnp.float32)
-        label = self._labels(batch, x1.shape[0])
+        out = self.eval_metrics(state, batch, jax.random.split(key, 3)[0])
+        logp = self.log_prob(state, batch, key)
         if self.bits_per_dim:
-            x1 = dequantize(k_deq, x1)
-        logp = log_likelihood(self.velocity(state.ema_params, label), x1,
-                              self.likelihood_steps, self.likelihood_solver, k_probe,
-                              self.likelihood_probes, self.rtol, self.atol)
-        if self.bits_per_dim:
-            d = x1[0].size
+            d = batch[self.data_key][0].size
             out["bpd"] = jnp.mean(-logp) / (d * jnp.log(2.0)) + jnp.log2(127.5)
         else:
             out["nll"] = jnp.mean(-logp)
         return out
+
+    def log_prob(self, state: TrainState, batch, key: Array) -> Array:
+        """``log p(x)`` per example, ``(B,)`` nats, of the probability-flow ODE of the EMA model
+        (:func:`genjax.families.flow.samplers.log_likelihood` with the likelihood solver,
+        steps and probes); ``bits_per_dim`` models score ``x + u / 127.5``, ``u ~ U[0, 1)^D``
+        (uniform dequantization); conditional models ``log p(x | y)`` with the batch's labels.
+
+        The key is split as ``test_metrics`` splits it (``[1]`` dequantization, ``[2]``
+        probes), so ``test_metrics``'s ``nll`` is ``-mean(log_prob(state, batch, key))``.
+        """
+        _, k_deq, k_probe = jax.random.split(key, 3)
+        x1 = jnp.asarray(batch[self.data_key], jnp.float32)
+        label = self._labels(batch, x1.shape[0])
+        if self.bits_per_dim:
+            x1 = dequantize(k_deq, x1)
+        return log_likelihood(self.velocity(state.ema_params, label), x1,
+                              self.likelihood_steps, self.likelihood_solver, k_probe,
+                              self.likelihood_probes, self.rtol, self.atol)
 
 
 def dequantize(key: Array, x: Array) -> Array:

@@ -138,7 +138,7 @@ class GAN:
     augment: tuple[str, ...] = ()
     pack: int = 1
     standing_stats: int = 0
-    capabilities: ClassVar[Capabilities] = Capabilities()
+    capabilities: ClassVar[Capabilities] = Capabilities(latents=True)
     data_key: str = "image"
 
     def __post_init__(self):
@@ -315,16 +315,34 @@ class GAN:
         """``num`` float32 samples from the generator (its EMA when kept), in eval mode."""
         return self._sample(state, key, num, None, {})
 
+    def prior_latents(self, state: TrainState, key: jax.Array, num: int) -> jax.Array:
+        """The ``z ~ N(0, I)``, ``(num, latent_dim)``, that ``sample`` feeds the generator."""
+        return self._latents(key, num)
+
+    def decode_latents(self, state: TrainState, z: jax.Array) -> jax.Array:
+        """The generator's float32 outputs for latents ``z (N, latent_dim)`` (eval mode)."""
+        return self._decode(state, z, None, {})
+
     def _sample(self, state: TrainState, key: jax.Array, num: int, labels, extra):
+        return self._decode(state, self._latents(key, num), labels, extra,
+                            jax.random.fold_in(key, 1))
+
+    def _decode(self, state: TrainState, z: jax.Array, labels, extra,
+                standing_key: jax.Array | None = None):
+        """G's float32 outputs for latents ``z``: BatchNorm on the running averages, or with
+        ``standing_stats`` in train mode over ``z`` and that many extra latents drawn with
+        ``standing_key`` (default a fixed key, so ``decode_latents`` is a function of ``z``;
+        ``sample`` draws them from its own key)."""
         params, model_state = self._g_params(state), state.model_state["generator"]
-        z = self._latents(key, num)
         if not (self.standing_stats and model_state):
             out, _ = self._apply(self.generator, params, model_state, z, False, labels=labels,
                                  **extra)
             return out.astype(jnp.float32)
         # standing statistics: train-mode BatchNorm over these latents and fresh extra ones
         # (labels repeated for them); the collections it returns are dropped
-        z = jnp.concatenate([z, self._latents(jax.random.fold_in(key, 1), self.standing_stats)])
+        num = z.shape[0]
+        key = jax.random.PRNGKey(0) if standing_key is None else standing_key
+        z = jnp.concatenate([z, self._latents(key, self.standing_stats)])
         if labels is not None:
             labels = jnp.resize(labels, (num + self.standing_stats,))
         out, _ = self._apply(self.generator, params, model_state, z, True, labels=labels,
@@ -361,7 +379,7 @@ class ConditionalGAN(GAN):
       num_classes: number of classes; labels are ``0 .. num_classes - 1``.
     """
 
-    capabilities: ClassVar[Capabilities] = Capabilities(sample_options=(LABEL,))
+    capabilities: ClassVar[Capabilities] = Capabilities(sample_options=(LABEL,), latents=True)
 
     num_classes: int = 10
 
@@ -397,13 +415,20 @@ class ConditionalGAN(GAN):
         Returns:
           Samples from the generator (its EMA when kept).
         """
+        return self._sample(state, key, num, self._sample_labels(num, label), {})
+
+    def decode_latents(self, state: TrainState, z: jax.Array,
+                       label: int | None = None) -> jax.Array:
+        """The generator's outputs for latents ``z (N, latent_dim)``, of class ``label`` (or
+        of the classes in turn, as ``sample``)."""
+        return self._decode(state, z, self._sample_labels(z.shape[0], label), {})
+
+    def _sample_labels(self, num: int, label: int | None) -> jax.Array:
         if label is None:
-            labels = jnp.arange(num, dtype=jnp.int32) % self.num_classes
-        else:
-            if not 0 <= int(label) < self.num_classes:
-                raise ValueError(f"label must be in 0..{self.num_classes - 1}, got {label}")
-            labels = jnp.full((num,), int(label), jnp.int32)
-        return self._sample(state, key, num, labels, {})
+            return jnp.arange(num, dtype=jnp.int32) % self.num_classes
+        if not 0 <= int(label) < self.num_classes:
+            raise ValueError(f"label must be in 0..{self.num_classes - 1}, got {label}")
+        return jnp.full((num,), int(label), jnp.int32)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -526,6 +551,10 @@ class ProgressiveGAN(GAN):
     def sample(self, state, key, num):
         """``num`` full-size samples at the current level and fade weight."""
         return self._at_level(state, lambda extra: self._sample(state, key, num, None, extra))
+
+    def decode_latents(self, state, z):
+        """Full-size outputs for latents ``z`` at the current level and fade weight."""
+        return self._at_level(state, lambda extra: self._decode(state, z, None, extra))
 
     def eval_metrics(self, state, batch, key):
         """D's held-out losses at the current level (real images faded alike)."""

@@ -32,7 +32,7 @@ def test_train_resume_sample(family, tmp_path):
     state_a, state_b = load_run(Path(a))[2], load_run(Path(b))[2]
     assert int(state_a.step) == 4 and tree_equal(state_a, state_b)
     assert sorted(p.name for p in (a / "samples").iterdir()) == [
-        "recon_step_0000002.png", "recon_step_0000004.png", "step_0000002.png",
+        "progress.gif", "recon_step_0000002.png", "recon_step_0000004.png", "step_0000002.png",
         "step_0000004.png"]
     assert main(["sample", str(a), "--num", "8", "--out", str(tmp_path / "s.npz")]) == 0
     images = np.load(tmp_path / "s.npz")["images"]
@@ -49,7 +49,7 @@ def test_dae_trains_and_samples_with_steps(tmp_path):
     tested above; here: the run folder, and ``genjax sample --steps`` reaching its chain."""
     assert train("dae", tmp_path, 2) == 0
     assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == [
-        "recon_step_0000002.png", "step_0000002.png"]
+        "progress.gif", "recon_step_0000002.png", "step_0000002.png"]
     for steps in ("1", "3"):
         assert main(["sample", str(tmp_path), "--num", "8", "--steps", steps,
                      "--out", str(tmp_path / f"s{steps}.npz")]) == 0

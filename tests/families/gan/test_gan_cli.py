@@ -22,7 +22,8 @@ def cgan_run(tmp_path_factory):
 
 
 def test_cgan_trains_and_samples_a_label(cgan_run, tmp_path):
-    assert sorted(p.name for p in (cgan_run / "samples").iterdir()) == ["step_0000002.png"]
+    assert sorted(p.name for p in (cgan_run / "samples").iterdir()) == [
+        "progress.gif", "step_0000002.png"]
     for label in (3, 5):
         assert main(["sample", str(cgan_run), "--label", str(label), "--num", "4", "--seed", "1",
                      "--out", str(tmp_path / f"{label}.npz")]) == 0
