@@ -190,3 +190,20 @@ def test_unknown_architecture_or_schedule_is_a_config_error(key, value, message)
     config[section][name] = value
     with pytest.raises(ConfigError, match=message):
         build_vae(config, dataset_spec("digits"), _Context())
+
+
+def test_vae_mnist_best_trains_and_a_bad_option_is_one_error_line(tmp_path, capsys):
+    from genjax.cli import main
+    from tests.families.autoencoders.test_autoencoder_cli import TINY
+
+    args = ["train", "vae_mnist_best", "--workdir", str(tmp_path / "a"),
+            "--config.train.steps=2", "--config.train.eval_every=0", *TINY]
+    assert main(args) == 0
+    rows = (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()
+    assert any('"loss"' in r for r in rows)
+    capsys.readouterr()
+    bad = ["train", "vae_mnist", "--workdir", str(tmp_path / "b"), "--config.train.steps=1",
+           "--config.model.architecture=resnet"]
+    assert main(bad) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("genjax: error: ") and "model.architecture='resnet'" in err[-1]
