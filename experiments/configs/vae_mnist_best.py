@@ -12,8 +12,11 @@ k = 100, train 15 nats lower), while 1-px shifts of the training digits keep the
 falling (12,000 steps: test 95.1, train 91.7 at k = 100). The lever table with every number
 and its command is benchmarks/RESULTS.md, "Issue 16: VAE test NLL".
 
-Runtime and expected numbers: see that section (measured on 2 CPU cores shared with other
-jobs; it states the wall and CPU seconds of this run).
+Runtime: 12,000 steps took 13.6 min wall (467 s CPU) on 2 CPU cores shared with other jobs
+(load average 8-11); the IWAE k = 1,000 test NLL (``genjax eval``) ~4 min more. Expected
+(one seed): test NLL (IWAE k = 1,000) 93.3 nats, test -ELBO 102.7; on 1,000 training digits
+NLL 90.1, -ELBO 98.4. The PyTorch examples MLP VAE (784-400-20, 100 epochs), same run and
+test images: 103.3.
 """
 
 import ml_collections
