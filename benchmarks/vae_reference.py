@@ -157,6 +157,38 @@ def _torch_log_px(dec, z, x):
                                                reduction="none").flatten(len(lead)).sum(-1)
 
 
+def torch_iwae(enc, dec, x, k: int, chunk: int):
+    """One-sample ELBO and the IWAE bound ``L_k`` per image, in torch (call under no_grad).
+
+    Args:
+      enc: ``x in {-1, 1} (B, 1, 28, 28) -> (mean, log_var)``.
+      dec: ``z (N, L) -> logits (N, 1, 28, 28)``.
+      x: binary images in {0, 1}, ``(B, 1, 28, 28)``.
+      k: importance samples; chunks of ``max(1, min(k, chunk // B))`` samples (float32
+        log-weights, one logsumexp over all ``k``).
+
+    Returns:
+      ``(elbo, bound)``, each ``(B,)`` nats.
+    """
+    import torch
+
+    mean, log_var = enc(x * 2 - 1)
+    std = torch.exp(0.5 * log_var)
+    c = max(1, min(k, chunk // x.shape[0]))
+    chunks = []
+    for _ in range(-(-k // c)):
+        eps = torch.randn((c,) + mean.shape)
+        z = mean + std * eps
+        log_pz = (-0.5 * z ** 2 - 0.5 * math.log(2 * math.pi)).sum(-1)
+        log_qz = (-0.5 * eps ** 2 - 0.5 * log_var - 0.5 * math.log(2 * math.pi)).sum(-1)
+        chunks.append(_torch_log_px(dec, z, x) + log_pz - log_qz)
+    log_w = torch.cat(chunks)[:k]
+    elbo_z = mean + std * torch.randn_like(mean)
+    kl = 0.5 * (mean ** 2 + log_var.exp() - 1 - log_var).sum(-1)
+    elbo = _torch_log_px(dec, elbo_z, x) - kl
+    return elbo, torch.logsumexp(log_w, 0) - math.log(k)
+
+
 def run_torch(args) -> dict:
     import numpy as np
     import torch
@@ -191,29 +223,13 @@ def run_torch(args) -> dict:
         times.append(time.perf_counter() - t0)
     train_s = time.perf_counter() - t_start
 
-    def iwae(x, k):
-        mean, log_var = enc(x * 2 - 1)
-        std = torch.exp(0.5 * log_var)
-        c = max(1, min(k, args.iwae_chunk // x.shape[0]))
-        chunks = []
-        for _ in range(-(-k // c)):
-            eps = torch.randn((c,) + mean.shape)
-            z = mean + std * eps
-            log_pz = (-0.5 * z ** 2 - 0.5 * math.log(2 * math.pi)).sum(-1)
-            log_qz = (-0.5 * eps ** 2 - 0.5 * log_var - 0.5 * math.log(2 * math.pi)).sum(-1)
-            chunks.append(_torch_log_px(dec, z, x) + log_pz - log_qz)
-        log_w = torch.cat(chunks)[:k]
-        elbo_z = mean + std * torch.randn_like(mean)
-        kl = 0.5 * (mean ** 2 + log_var.exp() - 1 - log_var).sum(-1)
-        elbo = _torch_log_px(dec, elbo_z, x) - kl
-        return elbo, torch.logsumexp(log_w, 0) - math.log(k)
-
     t0 = time.perf_counter()
     elbos, bounds = [], []
     with torch.no_grad():
         x_all = torch.from_numpy((test + 1) / 2).permute(0, 3, 1, 2).contiguous()
         for i in range(0, len(test), args.eval_batch):
-            elbo, bound = iwae(x_all[i:i + args.eval_batch], args.iwae_k)
+            elbo, bound = torch_iwae(enc, dec, x_all[i:i + args.eval_batch], args.iwae_k,
+                                     args.iwae_chunk)
             elbos.append(elbo.mean().item())
             bounds.append(bound.mean().item())
     eval_s = time.perf_counter() - t0

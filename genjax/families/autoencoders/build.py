@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import ml_collections
 
+from genjax.config import ConfigError
 from genjax.data.tfds import DatasetSpec
-from genjax.families._build import adam, image_size
+from genjax.families._build import adam, adamw_cosine, image_size
+
+ARCHITECTURES = ("conv", "mlp")
+SCHEDULES = ("constant", "cosine")
 
 
 def _modules(config: ml_collections.ConfigDict, spec: DatasetSpec, encoder_outputs: int):
@@ -20,17 +24,49 @@ def _modules(config: ml_collections.ConfigDict, spec: DatasetSpec, encoder_outpu
     return encoder, decoder
 
 
+def _vae_modules(config: ml_collections.ConfigDict, spec: DatasetSpec):
+    """``model.architecture``: the conv pair, or ``"mlp"`` with hidden widths
+    ``model.mlp_features`` (the decoder's reversed)."""
+    from genjax.families.autoencoders.networks import MLPDecoder, MLPEncoder
+
+    m = config.model
+    architecture = m.get("architecture", "conv")
+    if architecture not in ARCHITECTURES:
+        raise ConfigError(f"model.architecture={architecture!r} is not one of "
+                          f"{list(ARCHITECTURES)}")
+    if architecture == "conv":
+        return _modules(config, spec, 2 * m.latent_dim)
+    features = tuple(m.mlp_features)
+    return (MLPEncoder(out_features=2 * m.latent_dim, features=features),
+            MLPDecoder(image_size=image_size(config, spec), channels=spec.shape[-1],
+                       features=features[::-1]))
+
+
+def vae_optimizer(config: ml_collections.ConfigDict):
+    """``optim.schedule``: ``"constant"`` Adam, or ``"cosine"``: warmup + cosine decay
+    (``genjax.families._build.adamw_cosine``; ``optim.weight_decay`` 0 is Adam)."""
+    schedule = config.optim.get("schedule", "constant")
+    if schedule not in SCHEDULES:
+        raise ConfigError(f"optim.schedule={schedule!r} is not one of {list(SCHEDULES)}")
+    if schedule == "constant":
+        return adam(config.optim)
+    return adamw_cosine(config.optim, config.train.steps)
+
+
 def build_vae(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
-    """A convolutional VAE (Bernoulli or Gaussian likelihood, beta weight, IWAE test NLL)."""
+    """A VAE (conv or MLP; Bernoulli or Gaussian likelihood, beta weight, IWAE training and
+    test NLL, KL warm-up, shift augmentation)."""
     from genjax.families.autoencoders.vae import VAE
 
     m = config.model
-    encoder, decoder = _modules(config, spec, 2 * m.latent_dim)
+    encoder, decoder = _vae_modules(config, spec)
     return VAE(
-        encoder=encoder, decoder=decoder, latent_dim=m.latent_dim, optimizer=adam(config.optim),
+        encoder=encoder, decoder=decoder, latent_dim=m.latent_dim,
+        optimizer=vae_optimizer(config),
         likelihood=m.likelihood, beta=m.beta, gaussian_scale=m.gaussian_scale or None,
         iwae_k=config.eval.iwae_k, iwae_chunk=config.eval.iwae_chunk,
-        data_key=context.modality.batch_key,
+        train_k=m.get("train_k", 1), kl_warmup_steps=m.get("kl_warmup_steps", 0),
+        shift_pixels=m.get("shift_pixels", 0), data_key=context.modality.batch_key,
     )
 
 

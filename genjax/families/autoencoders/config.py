@@ -30,10 +30,36 @@ def autoencoder_config(family: str, latent_dim: int, enc_features: tuple[int, ..
     return config
 
 
+def vae_config(latent_dim: int, enc_features: tuple[int, ...], **model
+                ) -> ml_collections.ConfigDict:
+    """A ``vae`` config with every VAE option at its neutral default (``model`` overrides).
+
+    ``model.architecture``: ``"conv"`` (the ``enc_features`` convs) or ``"mlp"`` (hidden widths
+    ``model.mlp_features``, the decoder's reversed); ``model.train_k``: importance samples of
+    the training bound (1: the ELBO); ``model.kl_warmup_steps``: linear KL-weight warm-up (0:
+    none); ``model.shift_pixels``: random translations of training images (0: none);
+    ``optim.schedule``: ``"constant"`` Adam or ``"cosine"`` (``optim.warmup_steps``,
+    ``decay_steps`` (0: ``train.steps``), ``min_lr_ratio``, ``weight_decay``, ``grad_clip``).
+    """
+    options = {"likelihood": "bernoulli", "beta": 1.0, "gaussian_scale": 0.1,
+               "architecture": "conv", "mlp_features": (400,), "train_k": 1,
+               "kl_warmup_steps": 0, "shift_pixels": 0}
+    config = autoencoder_config("vae", latent_dim, enc_features, **{**options, **model})
+    config.optim.update({"schedule": "constant", "warmup_steps": 0, "decay_steps": 0,
+                         "min_lr_ratio": 0.0, "weight_decay": 0.0, "grad_clip": 0.0})
+    config.eval.iwae_k = 1000  # importance samples of test_nll_iwae_k
+    config.eval.iwae_chunk = 8192  # decoder evaluations per chunk (memory bound)
+    return config
+
+
 def smallest_config(family: str, **model) -> ml_collections.ConfigDict:
     """The smallest config of an autoencoder family (the registry's contract test): narrow
     convs on scikit-learn's 8x8 digits."""
-    config = autoencoder_config(family, latent_dim=4, enc_features=(4, 8), **model)
+    return _shrunk(autoencoder_config(family, latent_dim=4, enc_features=(4, 8), **model))
+
+
+def _shrunk(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """``config`` on the 8x8 digits with a 16-unit dense layer and tiny batches."""
     config.model.hidden = 16
     config.data.name = "digits"
     config.train.update({"batch_size": 16, "num_samples": 4, "eval_every": 0})
@@ -42,7 +68,7 @@ def smallest_config(family: str, **model) -> ml_collections.ConfigDict:
 
 def smallest_vae(runs=None) -> ml_collections.ConfigDict:
     """The ``vae`` family's smallest config (a cheap IWAE bound: k = 8)."""
-    config = smallest_config("vae", likelihood="bernoulli", beta=1.0, gaussian_scale=0.1)
+    config = _shrunk(vae_config(latent_dim=4, enc_features=(4, 8)))
     config.eval.iwae_k, config.eval.iwae_chunk = 8, 256
     return config
 

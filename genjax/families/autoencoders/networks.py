@@ -19,6 +19,10 @@ divisible by ``2**len(features)``. Layers are PyTorch's ``Conv2d(k=4, s=2, p=1)`
 network is easy to write in PyTorch (``benchmarks/vae_reference.py``). No BatchNorm: the
 modules are pure functions of their parameters (no ``model_state``).
 
+:class:`MLPEncoder` / :class:`MLPDecoder` are the fully connected alternative (the classic
+784-400-20 VAE of Kingma & Welling is ``MLPEncoder(40, (400,))`` / ``MLPDecoder(28, 1,
+(400,))``): flatten -> [Dense -> ReLU] per hidden width -> Dense head, and the reverse.
+
 :class:`LatentDiscriminator` is an MLP on latent codes (the adversarial autoencoder's critic).
 """
 
@@ -134,6 +138,51 @@ class Decoder(nn.Module):
             h = nn.relu(ConvTranspose(f, KERNEL, (2, 2), pad, dtype=self.dtype)(h))
         h = ConvTranspose(self.channels, KERNEL, (2, 2), pad, dtype=self.dtype)(h)
         return h.astype(jnp.float32).reshape(lead + h.shape[1:])
+
+
+class MLPEncoder(nn.Module):
+    """Images to vectors through fully connected layers.
+
+    Attributes:
+      out_features: output width (``2 * latent`` for a Gaussian posterior).
+      features: hidden widths, ReLU after each.
+    """
+
+    out_features: int
+    features: tuple[int, ...] = (400,)
+
+    @nn.compact
+    def __call__(self, x: Array) -> Array:
+        """``(B, H, W, C)`` images -> ``(B, out_features)`` float32."""
+        if x.ndim != 4:
+            raise ValueError(f"MLPEncoder expects images (batch, H, W, C); got shape {x.shape}")
+        h = x.reshape(x.shape[0], -1).astype(jnp.float32)
+        for f in self.features:
+            h = nn.relu(nn.Dense(f)(h))
+        return nn.Dense(self.out_features)(h)
+
+
+class MLPDecoder(nn.Module):
+    """Latent vectors to per-pixel parameters through fully connected layers.
+
+    Attributes:
+      image_size: output side.
+      channels: output channels.
+      features: hidden widths, first layer first (ReLU after each).
+    """
+
+    image_size: int = 28
+    channels: int = 1
+    features: tuple[int, ...] = (400,)
+
+    @nn.compact
+    def __call__(self, z: Array) -> Array:
+        """``(..., latent)`` -> ``(..., image_size, image_size, channels)`` float32, unbounded."""
+        h = z.astype(jnp.float32)
+        for f in self.features:
+            h = nn.relu(nn.Dense(f)(h))
+        h = nn.Dense(self.image_size * self.image_size * self.channels)(h)
+        return h.reshape(z.shape[:-1] + (self.image_size, self.image_size, self.channels))
 
 
 class LatentDiscriminator(nn.Module):
