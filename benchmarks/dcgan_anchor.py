@@ -31,10 +31,13 @@ from pathlib import Path
 
 import jax
 import numpy as np
+from eval_quality import print_table  # benchmarks/ (this script's folder)
 
 from genjax.app.domain import load_domain_network
+from genjax.app.experiment import read_saved_config
 from genjax.app.sampling import draw_samples
 from genjax.cli import configure_jax, load_run
+from genjax.config import apply_overrides
 from genjax.data import load_arrays
 from genjax.data.pipeline import images_to_float
 from genjax.metrics.features import Embeddings, class_coverage, feature_metrics
@@ -111,6 +114,9 @@ def main() -> None:
     parser.add_argument("--num", type=int, default=10_000, help="samples per row")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="", help="folder for grids and rows.json")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="sampling-side config changes for the genjax runs, e.g. "
+                             "gan.standing_stats=256 (a row per run with and without)")
     args = parser.parse_args()
     configure_jax()
     out = Path(args.out) if args.out else None
@@ -139,19 +145,24 @@ def main() -> None:
 
                 save_image_grid(samples[:64], out / f"torch_{mode}_mode.png")
     for run in args.runs:
-        config, experiment, state = load_run(Path(run))
-        t0 = time.perf_counter()
-        samples = np.asarray(draw_samples(experiment.objective, state,
-                                          jax.random.PRNGKey(args.seed), args.num))
-        print(f"{run}: {args.num} samples in {time.perf_counter() - t0:.0f} s", flush=True)
-        rows[f"{run} ({int(state.step)} steps)"] = score(network, real, samples, args.seed)
+        for changes in ([], args.set) if args.set else ([],):
+            config = read_saved_config(Path(run))
+            apply_overrides(config, changes)
+            config, experiment, state = load_run(Path(run), config)
+            t0 = time.perf_counter()
+            samples = np.asarray(draw_samples(experiment.objective, state,
+                                              jax.random.PRNGKey(args.seed), args.num))
+            print(f"{run}: {args.num} samples in {time.perf_counter() - t0:.0f} s", flush=True)
+            name = f"{run} ({int(state.step)} steps{', ' + ' '.join(changes) if changes else ''})"
+            rows[name] = score(network, real, samples, args.seed)
+            if out:
+                from genjax.modalities.image import save_image_grid
 
-    print("\n| samples | " + " | ".join(COLUMNS) + " |")
-    print("| --- |" + " ---: |" * len(COLUMNS))
-    for name, row in rows.items():
-        cells = [("-" if c not in row else f"{row[c]:.4g}" if isinstance(row[c], float)
-                  else str(row[c])) for c in COLUMNS]
-        print(f"| {name} | " + " | ".join(cells) + " |")
+                tag = "".join("_" + c.replace("=", "-") for c in changes)
+                save_image_grid(samples[:64], out / f"{Path(run).name}{tag}.png")
+
+    print()
+    print_table(rows, COLUMNS, "samples")
     print("\n| samples | " + " | ".join(str(c) for c in range(10)) + " |")
     print("| --- |" + " ---: |" * 10)
     for name, row in rows.items():

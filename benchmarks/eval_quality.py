@@ -31,6 +31,17 @@ COLUMNS = ("domain_fid", "domain_kid_mean", "domain_precision", "domain_recall",
            "class_kl_uniform", "eval_seconds")
 
 
+def print_table(rows: dict[str, dict], columns: tuple[str, ...], first: str) -> None:
+    """A Markdown table: one line per row name, ``columns`` of each row (4 significant
+    digits for floats, ``-`` where a row lacks one)."""
+    print(f"| {first} | " + " | ".join(columns) + " |")
+    print("| --- |" + " ---: |" * len(columns))
+    for name, row in rows.items():
+        cells = [("-" if c not in row else f"{row[c]:.4g}" if isinstance(row[c], float)
+                  else str(row[c])) for c in columns]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
 def embed(network, images: np.ndarray) -> np.ndarray:
     return np.concatenate([network(images[i:i + 500])[0] for i in range(0, len(images), 500)])
 
@@ -69,12 +80,7 @@ def main() -> None:
                                              f"eval.classifier_dir={args.classifier}",
                                              *args.set],
                                  out=Path(run) / "eval_benchmark.json")
-    print("| set | " + " | ".join(COLUMNS) + " |")
-    print("| --- |" + " ---: |" * len(COLUMNS))
-    for name, row in rows.items():
-        cells = [("-" if c not in row else f"{row[c]:.4g}" if isinstance(row[c], float)
-                  else str(row[c])) for c in COLUMNS]
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    print_table(rows, COLUMNS, "set")
     shared = {name: row["class_shares"] for name, row in rows.items() if "class_shares" in row}
     if shared:
         print("\nShare of samples per digit class (the domain classifier's argmax), %:")

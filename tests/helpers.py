@@ -58,3 +58,23 @@ def tree_equal(a, b) -> bool:
         np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(la, lb, strict=True))
 
 
+
+
+def assert_pmap_step_equals_single(objective, state, batch: dict, key, devices: int = 2,
+                                   metric: str = "loss") -> None:
+    """``objective.train_step`` under ``jax.pmap`` over ``devices`` (the batch split evenly,
+    the state replicated) gives the single-device step's parameters and mean ``metric``."""
+    import jax
+    import jax.numpy as jnp
+
+    from genjax.core.collectives import DATA_AXIS
+
+    single, m1 = jax.jit(objective.train_step)(state, batch, key)
+    rep = jax.tree.map(lambda a: jnp.stack([a] * devices), state)
+    split = jax.tree.map(lambda a: a.reshape((devices, a.shape[0] // devices) + a.shape[1:]),
+                         batch)
+    out, m2 = jax.pmap(lambda s, b: objective.train_step(s, b, key), axis_name=DATA_AXIS,
+                       devices=jax.devices()[:devices])(rep, split)
+    for a, b in zip(jax.tree.leaves(single.params), jax.tree.leaves(out.params), strict=True):
+        np.testing.assert_allclose(np.asarray(b[0]), np.asarray(a), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(float(jnp.mean(m2[metric])), float(m1[metric]), rtol=1e-5)

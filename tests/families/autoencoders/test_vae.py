@@ -9,7 +9,6 @@ import optax
 import pytest
 from scipy import special, stats
 
-from genjax.core.collectives import DATA_AXIS
 from genjax.families.autoencoders.networks import Decoder, Encoder
 from genjax.families.autoencoders.vae import VAE, gaussian_kl, importance_bound
 from genjax.losses.likelihood import (
@@ -19,6 +18,7 @@ from genjax.losses.likelihood import (
     gaussian_log_prob,
     standard_normal_log_prob,
 )
+from tests.helpers import assert_pmap_step_equals_single
 
 LATENT = 2
 
@@ -211,17 +211,10 @@ def test_gaussian_likelihood_with_learned_scale_and_beta():
 
 
 def test_pmap_step_equals_the_single_device_step(trained):
-    vae, _, _, _, _, step = trained
+    vae = trained[0]
     x = jnp.asarray(tiny_images(32))
     state = jax.jit(vae.init)(jax.random.PRNGKey(0), {"image": x})
-    key = jax.random.PRNGKey(4)
-    single, m1 = step(state, {"image": x}, key)
-    rep = jax.tree.map(lambda a: jnp.stack([a, a]), state)
-    out, m2 = jax.pmap(lambda s, b: vae.train_step(s, b, key), axis_name=DATA_AXIS,
-                       devices=jax.devices()[:2])(rep, {"image": x.reshape(2, 16, 8, 8, 1)})
-    for a, b in zip(jax.tree.leaves(single.params), jax.tree.leaves(out.params), strict=True):
-        np.testing.assert_allclose(np.asarray(b[0]), np.asarray(a), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(float(jnp.mean(m2["loss"])), float(m1["loss"]), rtol=1e-5)
+    assert_pmap_step_equals_single(vae, state, {"image": x}, jax.random.PRNGKey(4))
 
 
 @pytest.mark.parametrize("kw, message", [

@@ -8,13 +8,13 @@ import pytest
 from scipy import special, stats
 
 from genjax.config import ConfigError, load_config
-from genjax.core.collectives import DATA_AXIS
 from genjax.data import dataset_spec
 from genjax.families.autoencoders.build import build_vae
 from genjax.families.autoencoders.config import smallest_vae
 from genjax.families.autoencoders.networks import MLPDecoder, MLPEncoder
 from genjax.families.autoencoders.vae import random_shift
 from tests.families.autoencoders.test_vae import LATENT, tiny_images, tiny_vae
+from tests.helpers import assert_pmap_step_equals_single
 
 
 class _Modality:
@@ -123,14 +123,7 @@ def test_pmap_step_with_iwae_and_shifts_equals_the_single_device_step():
     vae = tiny_vae(train_k=3, shift_pixels=1, kl_warmup_steps=10)
     state, x = _init(vae, 32)
     state = state.replace(step=jnp.int32(4))
-    key = jax.random.PRNGKey(4)
-    single, m1 = jax.jit(vae.train_step)(state, {"image": x}, key)
-    rep = jax.tree.map(lambda a: jnp.stack([a, a]), state)
-    out, m2 = jax.pmap(lambda s, b: vae.train_step(s, b, key), axis_name=DATA_AXIS,
-                       devices=jax.devices()[:2])(rep, {"image": x.reshape(2, 16, 8, 8, 1)})
-    for a, b in zip(jax.tree.leaves(single.params), jax.tree.leaves(out.params), strict=True):
-        np.testing.assert_allclose(np.asarray(b[0]), np.asarray(a), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(float(jnp.mean(m2["loss"])), float(m1["loss"]), rtol=1e-5)
+    assert_pmap_step_equals_single(vae, state, {"image": x}, jax.random.PRNGKey(4))
 
 
 @pytest.mark.parametrize("kw, message", [
