@@ -82,7 +82,7 @@ def test_configs_name_prints_every_resolved_key_with_its_default_and_doc(capsys)
     keys = {line.split("=")[0].strip(): line for line in out.splitlines()
             if line.startswith("  ") and " = " in line}
     assert set(keys) == set(flatten(load_config("dcgan_mnist")))
-    assert "= 700" in keys["train.steps"] and "= (256, 128, 64)" in keys["model.g_features"]
+    assert "= 900" in keys["train.steps"] and "= (256, 128, 64)" in keys["model.g_features"]
     assert keys["model.arch"].endswith("# dcgan | mlp | progressive")  # the schema's comment
     assert keys["data.image_size"].endswith("# pad 28 -> 32")  # the family's over the base's
     assert "#" not in keys["seed"]
@@ -122,6 +122,19 @@ def test_help_version_and_configs_import_no_jax():
             "assert 'jax' not in sys.modules, 'jax imported'\n"
             "assert 'genjax.families' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=120)
+
+
+def test_configs_name_imports_no_jax():
+    """`genjax configs NAME` reads a family's config module only: the family packages keep
+    their networks and FAMILIES behind `genjax.core.registry.lazy_package`."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from genjax import config as C; from genjax.cli import main\n"
+            "for name in sorted(C.list_configs()):\n"
+            "    assert main(['configs', name]) == 0, name\n"
+            "assert 'jax' not in sys.modules, 'jax imported'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=300)
 
 
 def test_every_command_has_help(capsys):

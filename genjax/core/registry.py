@@ -14,6 +14,7 @@ import dataclasses
 import importlib
 import importlib.metadata
 import pkgutil
+import sys
 import types
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -124,3 +125,27 @@ class Family:
             for option in objective.capabilities.sample_options:
                 seen.setdefault(option.name, option)
         return tuple(seen.values())
+
+
+def lazy_package(package: str, module: str = "family") -> Callable[[str], Any]:
+    """The module-level ``__getattr__`` of a family package whose ``__init__`` stays light.
+
+    The package's public names (``FAMILIES`` and its re-exports) live in ``package.module``,
+    imported on the first attribute that the package itself lacks; so importing the package,
+    or one of its light submodules (its ``config``, which ``genjax configs NAME`` reads),
+    imports neither JAX nor the family's networks. A submodule loaded by that import is
+    returned as the package attribute it became.
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        target = importlib.import_module(f"{package}.{module}")
+        if hasattr(target, name):
+            return getattr(target, name)
+        loaded = vars(sys.modules[package])
+        if name in loaded:
+            return loaded[name]
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__

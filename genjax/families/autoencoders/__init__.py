@@ -1,20 +1,5 @@
 """The autoencoder families: VAE, denoising AE and adversarial AE on one conv encoder/decoder."""
 
-from genjax.core.registry import Family
-from genjax.families.autoencoders.aae import AAE
-from genjax.families.autoencoders.build import build_aae, build_dae, build_vae
-from genjax.families.autoencoders.config import smallest_aae, smallest_dae, smallest_vae
-from genjax.families.autoencoders.dae import DAE
-from genjax.families.autoencoders.vae import VAE
+from genjax.core.registry import lazy_package
 
-FAMILIES = (
-    Family(name="vae", build=build_vae,
-           summary="conv VAE: Bernoulli or Gaussian likelihood, beta, IWAE test bound",
-           modalities=("image",), objectives=(VAE,), smallest=smallest_vae),
-    Family(name="dae", build=build_dae,
-           summary="denoising autoencoder: noise + masking, Markov-chain sampling",
-           modalities=("image",), objectives=(DAE,), smallest=smallest_dae),
-    Family(name="aae", build=build_aae,
-           summary="adversarial autoencoder: a latent discriminator against N(0, I)",
-           modalities=("image",), objectives=(AAE,), smallest=smallest_aae),
-)
+__getattr__ = lazy_package(__name__)

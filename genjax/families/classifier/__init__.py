@@ -1,12 +1,5 @@
 """The classifier family: a digit classifier, the domain feature network of ``genjax eval``."""
 
-from genjax.core.registry import Family
-from genjax.families.classifier.build import build
-from genjax.families.classifier.config import smallest_config
-from genjax.families.classifier.objective import Classifier
+from genjax.core.registry import lazy_package
 
-FAMILIES = (Family(
-    name="classifier", build=build,
-    summary="softmax image classifier (the domain feature network of genjax eval)",
-    modalities=("image",), precisions=("fp32", "bf16"), objectives=(Classifier,),
-    smallest=smallest_config),)
+__getattr__ = lazy_package(__name__)

@@ -11,15 +11,6 @@ The network preconditioning is EDM's (:mod:`genjax.nn.preconditioning`, shared w
 trained EDM run is not implemented.
 """
 
-from genjax.core.registry import Family
-from genjax.families.consistency.build import build
-from genjax.families.consistency.config import smallest_config
-from genjax.families.consistency.objective import ConsistencyModel, consistency_sample
+from genjax.core.registry import lazy_package
 
-FAMILIES = (Family(
-    name="cm", build=build,
-    summary="Consistency models by improved consistency training (pseudo-Huber, log-normal "
-            "levels, discretisation curriculum): 1- and 2-step sampling, UNet or MLP",
-    modalities=("image", "points"), objectives=(ConsistencyModel,), smallest=smallest_config),)
-
-__all__ = ["FAMILIES", "ConsistencyModel", "consistency_sample"]
+__getattr__ = lazy_package(__name__)

@@ -8,22 +8,6 @@
 * :mod:`.config`: the ``ddpm`` config schema; :mod:`.build`: config -> objective.
 """
 
-from genjax.core.registry import Family
-from genjax.families.diffusion.build import build
-from genjax.families.diffusion.config import smallest_config
-from genjax.families.diffusion.objective import SAMPLERS, Diffusion
-from genjax.families.diffusion.schedules import (
-    NoiseSchedule,
-    cosine_schedule,
-    linear_schedule,
-    make_schedule,
-)
+from genjax.core.registry import lazy_package
 
-FAMILIES = (Family(
-    name="ddpm", build=build,
-    summary="DDPM/DDIM diffusion: linear/cosine schedules, eps/x0/v, min-SNR, UNet or MLP "
-            "denoiser, classifier-free guidance, bits/dim bound",
-    modalities=("image", "points"), objectives=(Diffusion,), smallest=smallest_config),)
-
-__all__ = ["FAMILIES", "SAMPLERS", "Diffusion", "NoiseSchedule", "cosine_schedule",
-           "linear_schedule", "make_schedule"]
+__getattr__ = lazy_package(__name__)

@@ -9,17 +9,6 @@
 * :mod:`.config` and :mod:`.build`: the config schema and the builder.
 """
 
-from genjax.core.registry import Family
-from genjax.families.wavenet.build import build
-from genjax.families.wavenet.config import smallest_config
-from genjax.families.wavenet.objective import WaveNetObjective
+from genjax.core.registry import lazy_package
 
-FAMILIES = (
-    Family(
-        name="wavenet", build=build,
-        summary="WaveNet over mu-law audio levels (dilated causal convolutions, gated units, "
-                "optional label conditioning); fast-WaveNet cached sampling in one scan",
-        modalities=("audio",), precisions=("fp32", "bf16"), objectives=(WaveNetObjective,),
-        smallest=smallest_config),)
-
-__all__ = ["FAMILIES", "WaveNetObjective"]
+__getattr__ = lazy_package(__name__)
