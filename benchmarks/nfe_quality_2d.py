@@ -13,7 +13,8 @@ samplers at about the same NFE:
 
 * ddpm + DDIM (``steps = NFE``), ddpm + DPM-Solver++(2M) (``steps = NFE``);
 * edm + Heun (N steps: ``NFE = 2N - 1``), edm + Euler (``steps = NFE``);
-* flow + Euler (``steps = NFE``), flow + Heun (``NFE = 2 steps``);
+* flow + Euler (``steps = NFE``), flow + Heun (``NFE = 2 steps - 1``), flow + RK4
+  (``NFE = 4 steps - 1``);
 * cm (consistency training, ``cm_toy2d``: 6,000 steps by its recipe unless ``--steps``):
   1 and 2 steps only.
 
@@ -50,6 +51,8 @@ SAMPLERS = {
         ("flow + Euler", lambda n: ({"solver": "euler", "steps": n}, n)),
         ("flow + Heun", lambda n: ({"solver": "heun", "steps": (n + 1) // 2},
                                    2 * ((n + 1) // 2) - 1)),  # Euler's last step, as EDM
+        ("flow + RK4", lambda n: ({"solver": "rk4", "steps": max(1, (n + 1) // 4)},
+                                  4 * max(1, (n + 1) // 4) - 1)),  # Ralston's last step
     ],
     "cm_toy2d": [
         ("cm (iCT)", lambda n: ({"steps": n}, n) if n <= 2 else None),

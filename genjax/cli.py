@@ -41,6 +41,7 @@ examples:
   genjax eval runs/dcgan
   genjax eval runs/vae --num-samples 2000 --config.eval.iwae_k=100
   genjax eval runs/dcgan --metrics fid,kid --config.eval.inception_weights=PATH.pth
+  genjax eval runs/ddpm_mnist --sampler dpm++ --steps 10   # the samples' sampler options
 
 MNIST-like data is judged by a digit classifier that genjax trains once on the run's dataset
 (cached in ~/.cache/genjax/classifiers); other images need the InceptionV3 FID weights.
@@ -81,11 +82,11 @@ exits (143 / 130); re-run the same command to resume.
 
 
 def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """The argument parser. The sample command's options and formats come from the families
-    and modalities (which import JAX), so they are declared only when ``argv`` runs
-    ``sample`` (or when no ``argv`` is given)."""
+    """The argument parser. The sampler options and formats of ``sample`` and ``eval`` come
+    from the families and modalities (which import JAX), so they are declared only when
+    ``argv`` runs one of them (or when no ``argv`` is given)."""
     command = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
-    full = argv is None or command == "sample"
+    full = argv is None or command in ("sample", "eval")
     parser = argparse.ArgumentParser(
         prog="genjax", description="Train, sample and evaluate generative models in JAX.")
     parser.add_argument("--version", action="version", version=_version_text())
@@ -128,13 +129,16 @@ def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         epilog=EPILOG_EVAL, formatter_class=argparse.RawDescriptionHelpFormatter)
     evaluate.add_argument("workdir", help="a run folder written by `genjax train`")
     evaluate.add_argument("--num-samples", type=int,
-                          help="generated samples to compare (default eval.num_samples: 10000)")
+                          help="generated samples to compare (default eval.num_samples: 10000 "
+                               "unless the run's config says otherwise)")
     evaluate.add_argument("--metrics",
                           help="comma list of fid,kid,is,pr,dc (images) or modes (2D data); "
                                "'auto' (default) takes what the data allows, 'none' only the "
                                "held-out numbers")
     evaluate.add_argument("--seed", type=int, default=0, help="evaluation seed (default 0)")
     evaluate.add_argument("--out", help="JSON file to write (default WORKDIR/eval.json)")
+    if full:
+        _add_sample_options(evaluate)  # override eval.sample_options
 
     fid = sub.add_parser(
         "fid", help="FID between two folders of images or two .npz files (like pytorch-fid)",
@@ -435,15 +439,18 @@ def _add_sample_options(sample: argparse.ArgumentParser) -> None:
 def _sample_options(args: argparse.Namespace, objective, family: str) -> dict:
     """The sampler options given on the command line, checked against what the objective
     declares."""
-    given = {key[len("option_"):]: value for key, value in vars(args).items()
-             if key.startswith("option_") and value is not None}
-    takes = objective.capabilities.option_names()
-    unknown = [name for name in given if name not in takes]
-    if unknown:
-        raise WorkdirError(
-            f"this {family!r} model does not take --{', --'.join(unknown)}; its sampler takes "
-            + (", ".join(f"--{t}" for t in takes) or "no options"))
-    return given
+    from genjax.app.sampling import check_sample_options
+
+    try:
+        return check_sample_options(objective, _given_options(args), family)
+    except ValueError as err:
+        raise WorkdirError(str(err)) from err
+
+
+def _given_options(args: argparse.Namespace) -> dict:
+    """The ``--NAME`` sampler options given on the command line."""
+    return {key[len("option_"):]: value for key, value in vars(args).items()
+            if key.startswith("option_") and value is not None}
 
 
 def _check_finite_options(args: argparse.Namespace) -> None:
@@ -558,7 +565,9 @@ def cmd_eval(args: argparse.Namespace, overrides: list[str]) -> None:
     out = Path(args.out) if args.out else workdir / "eval.json"
     if workdir.is_dir():  # a missing run folder gets its own message from evaluate_run
         _check_out_folder(out)  # before the evaluation, not after its results are computed
-    results = evaluate_run(workdir, overrides, seed=args.seed, out=out, report=sys.stderr)
+    _check_finite_options(args)
+    results = evaluate_run(workdir, overrides, seed=args.seed, out=out, report=sys.stderr,
+                           options=_given_options(args))
     print(json.dumps(json_safe(results), sort_keys=True, allow_nan=False))
 
 

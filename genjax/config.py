@@ -84,6 +84,7 @@ def base_config() -> ml_collections.ConfigDict:
         "batch_size": 250,  # samples / feature-network inputs per device call
         "inception_weights": "",  # pt_inception-2015-12-05-6726825d.pth; "" -> env or none
         "classifier_dir": "",  # domain feature network run folder; "" -> trained and cached
+        "sample_options": "",  # sampler of the generated samples, e.g. "sampler=dpm++,steps=10"
     })
     return config
 

@@ -172,11 +172,11 @@ def test_conflicting_config_is_refused_unless_allowed(capsys, tmp_path):
     err = error_of(capsys, ["train", "dcgan_mnist", "--workdir", str(tmp_path),
                             "--config.train.steps=3", *TINY, "--config.optim.g_lr=0.1"])
     assert "optim.g_lr" in err and "--allow-config-change" in err
-    assert json.loads((tmp_path / "config.json").read_text())["optim"]["g_lr"] == 2e-4
+    assert json.loads((tmp_path / "config.json").read_text())["optim"]["g_lr"] == 4e-4
     # a change that fails to build keeps the saved config in place
     err = error_of(capsys, ["train", "dcgan_mnist", "--workdir", str(tmp_path), *TINY,
                             "--config.data.name=nope", "--allow-config-change"])
-    assert json.loads((tmp_path / "config.json").read_text())["optim"]["g_lr"] == 2e-4
+    assert json.loads((tmp_path / "config.json").read_text())["optim"]["g_lr"] == 4e-4
     assert train(tmp_path, 3, "--config.optim.g_lr=0.1", "--allow-config-change") == 0
     assert list(tmp_path.glob("config.before-*.json")), "the old config is kept"
 

@@ -2,7 +2,8 @@
 
     genjax train ddpm_mnist --workdir runs/ddpm_mnist
     genjax sample runs/ddpm_mnist --sampler ddim --steps 50 --out digits.png
-    genjax eval runs/ddpm_mnist --config.eval.bound_timesteps=100   # test_bpd, faster
+    genjax eval runs/ddpm_mnist          # 2,000 DPM-Solver++ samples, 50-term bound
+    genjax eval runs/ddpm_mnist --num-samples 10000 --sampler ddim --steps 50   # the long one
 
 Runtime: one step (batch 64) took ~1.6 s on 2 nearly idle CPU cores (5.2 s while several
 other jobs ran; PyTorch eager took 9.2 s for the same step then, benchmarks/RESULTS.md), so
@@ -13,8 +14,15 @@ stopped at step 2,500 (~95 min on the shared cores): 2,000 DDIM-50 samples have 
 16% of the samples (benchmarks/RESULTS.md, docs/ddpm_mnist_samples.png); some samples are
 still noisy at that length. The exact bits/dim bound
 (``eval.bound_timesteps=0``) runs the UNet T=1000 times per test image: ~1,000x an epoch of
-forward passes, too slow for 2 CPU cores; ``bound_timesteps=100`` evaluates 100 evenly
-spaced KL terms (weighted) plus the exact prior and decoder terms.
+forward passes, too slow for 2 CPU cores; this config's ``bound_timesteps=50`` evaluates
+50 evenly spaced KL terms (weighted) plus the exact prior and decoder terms.
+
+``genjax eval`` defaults sized for a CPU: the 50-term bound on the 1,000 test digits and
+2,000 samples by DPM-Solver++(2M) in 10 steps (``eval.sample_options``), ~70,000 UNet image
+passes in all. Estimated from the DDIM timing in benchmarks/RESULTS.md (ch 16: ~280 image
+passes per second on 2 cores; ch 32 costs ~3x more), about 10-15 minutes on 2 idle cores;
+an estimate, not a measurement. A 2,000-sample FID is biased upward (eval says so): compare
+runs at the same count, or pass ``--num-samples 10000``.
 """
 
 import ml_collections
@@ -37,4 +45,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.train.checkpoint_every = 500
     config.train.sample_every = 1000
     config.train.num_samples = 64
+    config.eval.bound_timesteps = 50
+    config.eval.num_samples = 2000
+    config.eval.sample_options = "sampler=dpm++,steps=10"
     return config

@@ -81,7 +81,8 @@ def exponentiated(results: dict[str, Any], pairs: tuple[tuple[str, str], ...]
 
 def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
                  seed: int = 0, out: str | Path | None = None,
-                 report: TextIO | None = None) -> dict[str, Any]:
+                 report: TextIO | None = None,
+                 options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Evaluates the latest checkpoint of a run folder; writes ``eval.json`` there.
 
     Args:
@@ -91,17 +92,20 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
       out: the JSON file to write (default ``workdir/eval.json``).
       report: where to show progress bars and, at the end, the table of readings
         (``genjax eval``: stderr); None: silent.
+      options: sampler options of the generated samples (``genjax eval --sampler dpm++
+        --steps 10``), over those of ``eval.sample_options``.
 
     Returns:
       The results (also written as JSON).
 
     Raises:
-      ConfigError: a non-``eval`` override, or a bad metric list.
+      ConfigError: a non-``eval`` override, a bad metric list, or a sampler option the model
+        does not take.
       WorkdirError: not a run folder, or no checkpoint.
     """
     from genjax import config as gconfig
     from genjax.app.experiment import data_dir, load_run, read_saved_config
-    from genjax.app.sampling import draw_samples
+    from genjax.app.sampling import check_sample_options, draw_samples, parse_sample_options
     from genjax.data import dataset_spec, load_source
     from genjax.modalities import EvalContext, modality_of
 
@@ -127,6 +131,11 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
     started = time.perf_counter()
     config, experiment, state = load_run(workdir, config)
     objective = experiment.objective
+    try:
+        options = {**parse_sample_options(ev.sample_options, objective, config.family),
+                   **check_sample_options(objective, options or {}, config.family)}
+    except ValueError as err:
+        raise ConfigError(f"eval.sample_options / sampler flags: {err}") from err
     keys = jax.random.split(jax.random.PRNGKey(seed))
     test_source = modality.examples(load_source(config.data.name, "test", data_dir(config)),
                                     spec, config.data.get("context", 0), train=False)
@@ -150,7 +159,8 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
             if not bars:
                 bars.append(_bar(report, ev.num_samples,
                                  f"sampling {ev.num_samples} samples", "sample"))
-            drawn = draw_samples(objective, state, jax.random.fold_in(keys[1], i), n, chunk=n)
+            drawn = draw_samples(objective, state, jax.random.fold_in(keys[1], i), n, chunk=n,
+                                 options=options)
             bars[0].update(n)
             if bars[0].n >= ev.num_samples:
                 bars[0].close()  # its time is the sampling's, not the features' after it
@@ -171,7 +181,7 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
         finally:
             for bar in bars:
                 bar.close()
-        results.update({"num_samples": ev.num_samples, **quality})
+        results.update({"num_samples": ev.num_samples, "sample_options": options, **quality})
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
     path = Path(out) if out else workdir / "eval.json"
     path.parent.mkdir(parents=True, exist_ok=True)

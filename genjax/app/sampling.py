@@ -15,6 +15,48 @@ from genjax.core.state import TrainState
 CHUNK = 256
 
 
+def check_sample_options(objective: Objective, given: dict[str, Any], family: str
+                         ) -> dict[str, Any]:
+    """``given`` sampler options, if the objective declares every one
+    (``capabilities.sample_options``).
+
+    Raises:
+      ValueError: an option this objective does not take (the message lists those it does).
+    """
+    takes = objective.capabilities.option_names()
+    unknown = [name for name in given if name not in takes]
+    if unknown:
+        raise ValueError(
+            f"this {family!r} model does not take --{', --'.join(unknown)}; its sampler takes "
+            + (", ".join(f"--{t}" for t in takes) or "no options"))
+    return dict(given)
+
+
+def parse_sample_options(text: str, objective: Objective, family: str) -> dict[str, Any]:
+    """Sampler options written as ``"sampler=dpm++,steps=10"`` (``eval.sample_options``),
+    each typed as the objective declares it.
+
+    Raises:
+      ValueError: not ``NAME=VALUE`` pairs, an option the objective does not take, or a value
+        of the wrong type.
+    """
+    declared = {o.name: o for o in objective.capabilities.sample_options}
+    options: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"sampler options are NAME=VALUE pairs separated by commas, e.g. "
+                             f"'sampler=dpm++,steps=10'; got {item!r}")
+        check_sample_options(objective, {name: value}, family)
+        try:
+            options[name] = declared[name].type(value.strip())
+        except ValueError:
+            raise ValueError(f"sampler option {name}={value.strip()!r} is not a "
+                             f"{declared[name].type.__name__}") from None
+    return options
+
+
 def iter_samples(objective: Objective, state: TrainState, key: jax.Array, num: int,
                  chunk: int = CHUNK, options: dict[str, Any] | None = None
                  ) -> Iterator[np.ndarray]:

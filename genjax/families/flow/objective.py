@@ -168,7 +168,7 @@ class FlowMatching:
         SampleOption("solver", str, f"ODE solver: {', '.join(SOLVERS)} (fixed steps) or "
                                     f"{', '.join(ADAPTIVE_SOLVERS)} (adaptive, --rtol/--atol)"),
         SampleOption("steps", int, "number of solver steps (network evaluations: steps x 1 "
-                                   "or 4 for euler or rk4, 2 steps - 1 for heun)"),
+                                   "for euler, 2 steps - 1 for heun, 4 steps - 1 for rk4)"),
         SampleOption("guidance", float, "classifier-free guidance scale (conditional models)"),
         SampleOption("rtol", float, "relative tolerance of the adaptive ODE solvers"),
         SampleOption("atol", float, "absolute tolerance of the adaptive ODE solvers"),

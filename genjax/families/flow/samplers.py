@@ -14,7 +14,10 @@ is traced once per stage whatever ``steps`` is: the loop over steps is a ``lax.s
   high-quality samples at 17 NFE); global error O(h^2), 2 N - 1 evaluations.
 * ``"rk4"`` (classical Runge-Kutta): ``k1 = v(x, t)``, ``k2 = v(x + h k1 / 2, t + h / 2)``,
   ``k3 = v(x + h k2 / 2, t + h / 2)``, ``k4 = v(x + h k3, t + h)``,
-  ``x + h (k1 + 2 k2 + 2 k3 + k4) / 6``; global error O(h^4), 4 evaluations per step.
+  ``x + h (k1 + 2 k2 + 2 k3 + k4) / 6``, except the last step, which is Ralston's 3rd-order
+  method (stages at ``t``, ``t + h / 2``, ``t + 3 h / 4``; ``x + h (2 k1 + 3 k2 + 4 k3) / 9``),
+  for the reason Heun's last step is Euler's: no stage at the end point (benchmarks/RESULTS.md,
+  issue 15). Its local error O(h^4) keeps the global error O(h^4); 4 N - 1 evaluations.
 
 Adaptive solvers (:func:`integrate_adaptive`, diffrax's embedded Runge-Kutta pairs with a PI
 step-size controller on the RMS norm of the local error estimate, ``rtol`` / ``atol``):
@@ -70,7 +73,16 @@ def _rk4(v: Velocity, x: Array, t: Array, h: Array) -> Array:
     return x + (h / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
 
 
+def _ralston3(v: Velocity, x: Array, t: Array, h: Array) -> Array:
+    k1 = v(x, t)
+    k2 = v(x + 0.5 * h * k1, t + 0.5 * h)
+    k3 = v(x + 0.75 * h * k2, t + 0.75 * h)
+    return x + (h / 9.0) * (2.0 * k1 + 3.0 * k2 + 4.0 * k3)
+
+
 _STEPS = {"euler": _euler, "heun": _heun, "rk4": _rk4}
+#: The last step of a solver whose last stage would sit at the end point (module docstring).
+_LAST_STEPS = {"heun": _euler, "rk4": _ralston3}
 
 
 def check_solver(solver: str, steps: int) -> None:
@@ -158,9 +170,9 @@ def integrate(velocity: Velocity, x0: Array, steps: int, solver: str = "heun") -
     def step(x, t):
         return advance(velocity, x, t, h).astype(dtype), None
 
-    if solver == "heun":  # no correction on the step to the end point (module docstring)
+    if solver in _LAST_STEPS:  # no stage at the end point on the last step (module docstring)
         x, _ = jax.lax.scan(step, x0, ts[:-1])
-        return _euler(velocity, x, ts[-1], h).astype(dtype)
+        return _LAST_STEPS[solver](velocity, x, ts[-1], h).astype(dtype)
     x, _ = jax.lax.scan(step, x0, ts)
     return x
 

@@ -101,3 +101,30 @@ def test_ddpm_configs_build_the_documented_models():
     assert (cifar.model.ch, cifar.model.ch_mult, cifar.model.attn_resolutions) == (
         128, (1, 2, 2, 2), (16,))
     assert cifar.model.dropout == 0.1 and cifar.schedule.name == "linear(T=1000)"
+
+
+def test_eval_takes_sampler_options_from_the_config_and_the_command_line(toy_runs, tmp_path,
+                                                                          capsys):
+    """`genjax eval` draws its samples with eval.sample_options, overridden by sampler flags;
+    the results say which, and an option the model does not take is one error line."""
+    import json
+
+    run = str(toy_runs / "a")
+    common = ["--num-samples", "50", "--metrics", "modes"]
+    assert main(["eval", run, *common, "--out", str(tmp_path / "a.json"),
+                 "--config.eval.sample_options=sampler=ddim,steps=3"]) == 0
+    assert main(["eval", run, *common, "--out", str(tmp_path / "b.json"),
+                 "--config.eval.sample_options=sampler=ddim,steps=3", "--steps", "7"]) == 0
+    a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
+    assert a["sample_options"] == {"sampler": "ddim", "steps": 3}
+    assert b["sample_options"] == {"sampler": "ddim", "steps": 7}
+    capsys.readouterr()
+    for argv, expected in (
+            (["--config.eval.sample_options=steps=three"], "steps='three' is not a int"),
+            (["--config.eval.sample_options=steps"], "NAME=VALUE pairs"),
+            (["--rtol", "1e-3"], "does not take --rtol"),
+            (["--steps", "50"], "--steps must be in [1, 20]")):  # the flag reaches the sampler
+        assert main(["eval", run, *common, "--out", str(tmp_path / "c.json"), *argv]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith("genjax: error:") and expected in err[-1], err
+    assert not (tmp_path / "c.json").exists()
