@@ -111,6 +111,7 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
         loss=g.loss, gp_weight=g.gp_weight, r1_weight=g.r1_weight, n_critic=g.n_critic,
         ema_decay=g.ema_decay or None, pack=m.pack, data_key=context.modality.batch_key,
         augment=augment, standing_stats=g.get("standing_stats", 0),
+        standing_batch=g.get("standing_batch", 0),
     )
     if m.arch == "progressive":
         return ProgressiveGAN(**common, schedule=GrowthSchedule(

@@ -37,7 +37,8 @@ def gan_config() -> ml_collections.ConfigDict:
         "r1_weight": 0.0,  # R1 gamma
         "n_critic": 1,
         "ema_decay": 0.0,  # 0: no EMA of G
-        "standing_stats": 0,  # sample with BatchNorm stats of the latents + this many more
+        "standing_stats": 0,  # sample with G's BatchNorm stats of this many fresh latents
+        "standing_batch": 0,  # ... taken in batches of this size (0: one batch)
         "augment": "",  # DiffAugment, e.g. "color,translation,cutout"
     })
     config.optim = ml_collections.ConfigDict({
