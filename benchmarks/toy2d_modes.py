@@ -84,7 +84,8 @@ class Recipe:
       warmup, lr_end: the schedule's warm-up steps and final fraction.
       batch: D's minibatch (packed inputs per step; ``batch * pack`` samples) and G's batch.
       standing_stats: ``GAN.standing_stats``: 0 samples with G's BatchNorm running averages,
-        N > 0 with the statistics of the sampled latents plus N more.
+        N > 0 with the mean statistics of N fresh latents in batches of the training size
+        (``standing_batch = batch * pack``; the ``standing100`` variant of ``--eval-every``).
     """
 
     name: str
@@ -114,10 +115,11 @@ RECIPES = {
     "GAN-cos1e-3": Recipe("GAN-cos1e-3", lr_schedule="cosine", warmup=100, d_lr=1e-3,
                           g_lr=1e-3, b1=0.5, b2=0.99),
     # issue 16's best measured recipe (not the goal): PacGAN2, Adam 1e-3 (0.5, 0.99) warmed
-    # up over 100 steps then cosine-decayed to 0, EMA of G 0.999
+    # up over 100 steps then cosine-decayed to 0, EMA of G 0.999 sampled on standing
+    # statistics of 25 training-size batches
     "PacGAN2-cos1e-3-EMA": Recipe("PacGAN2-cos1e-3-EMA", pack=2, lr_schedule="cosine",
                                   warmup=100, d_lr=1e-3, g_lr=1e-3, b1=0.5, b2=0.99,
-                                  ema_decay=0.999),
+                                  ema_decay=0.999, standing_stats=5000),
 }
 
 
@@ -174,6 +176,7 @@ def make_gan(recipe: Recipe, steps: int) -> GAN:
         ema_decay=recipe.ema_decay,
         pack=recipe.pack,
         standing_stats=recipe.standing_stats,
+        standing_batch=recipe.batch * recipe.pack if recipe.standing_stats else 0,
         data_key="point",
     )
 
