@@ -17,7 +17,8 @@ Recipes: a name of :data:`RECIPES`, or one with fields changed inline,
 raw weights x BatchNorm on the running averages (``GAN.sample``), on the statistics of the
 2,500 latents (``batch``, ``GAN.standing_stats``), on separate batches of the training size
 as D saw them in training (``batch100``), or in eval mode on the mean of those batches'
-statistics (``standing100``); and ``d50``, the median distance to the nearest mode in std.
+statistics (``standing100``; "100" names the protocol's batch, the batches are the training
+batch, ``batch * pack`` samples); and ``d50``, the median distance to the nearest mode in std.
 
 Speed: every recipe trains all seeds in ONE program: the objective's ``train_step`` is
 vmapped over a seed axis (state, batch and key all carry it) and ``lax.scan`` runs
@@ -231,7 +232,7 @@ def sample_points(gan: GAN, state, key: jax.Array, num: int, bn: str,
         return gan.generator.apply(variables, z, train=False)
     if bn == "batch":
         return gan.generator.apply(variables, z[:num], train=True, mutable=["batch_stats"])[0]
-    if bn == "standing100":  # eval mode on the mean of batch-of-100 statistics of these weights
+    if bn == "standing100":  # eval mode on the mean per-batch statistics of these weights
         momentum = 0.9  # MLPGenerator's BatchNorm: running = 0.9 running + 0.1 batch statistic
         zeros = jax.tree.map(jnp.zeros_like, state.model_state["generator"])
 
@@ -241,11 +242,12 @@ def sample_points(gan: GAN, state, key: jax.Array, num: int, bn: str,
         groups = jax.vmap(stats)(z.reshape(-1, group, gan.latent_dim))
         standing = jax.tree.map(lambda u: u.mean(0) / (1 - momentum), groups)
         return gan.generator.apply({"params": params, **standing}, z[:num], train=False)
-    if bn == "batch100":  # as in training: statistics of separate batches of 100
+    if bn == "batch100":  # as in training: statistics of separate batches of ``group``
         def one(zg):
             return gan.generator.apply(variables, zg, train=True, mutable=["batch_stats"])[0]
         return jax.vmap(one)(z.reshape(-1, group, gan.latent_dim)).reshape(padded, -1)[:num]
-    raise ValueError(f"unknown bn {bn!r}; choose 'running', 'batch' or 'batch100'")
+    raise ValueError(f"unknown bn {bn!r}; choose 'running', 'batch', 'standing100' or "
+                     "'batch100'")
 
 
 VARIANTS = (("running", True), ("batch", True), ("standing100", True), ("batch100", True),
