@@ -66,8 +66,8 @@ def test_configs_command_lists_summaries(capsys):
     assert "dcgan_mnist" in out and "DCGAN" in out
     # whole first paragraphs, wrapped, never cut mid-sentence
     joined = " ".join(line.strip() for line in out.splitlines())
-    assert ("maxout discriminator (3 x 200, 5 pieces), Adam(1e-4, beta1 0.8), batch 100, on "
-            "toy2d_ring.") in joined
+    assert ("an EMA of G (0.999) sampled on standing BatchNorm statistics (25 batches of 200 "
+            "fresh latents, as in training).") in joined
     assert "genjax configs NAME" in out
     assert main(["configs", "--families"]) == 0
     out = capsys.readouterr().out

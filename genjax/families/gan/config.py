@@ -41,12 +41,10 @@ def gan_config() -> ml_collections.ConfigDict:
         "standing_batch": 0,  # ... taken in batches of this size (0: one batch)
         "augment": "",  # DiffAugment, e.g. "color,translation,cutout"
     })
-    config.optim = ml_collections.ConfigDict({
-        "g_lr": 2e-4, "d_lr": 2e-4, "b1": 0.5, "b2": 0.999,
-        "lr_schedule": "constant",  # or "cosine": warm-up, then decay over train.steps
-        "warmup_steps": 0,  # cosine: linear warm-up from 0
-        "min_lr_ratio": 0.0,  # cosine: final learning rate / peak
-    })
+    # optional keys (absent: constant rate), e.g. gan_toy2d: "lr_schedule" ("constant" or
+    # "cosine": warm-up, then decay over train.steps), "warmup_steps", "min_lr_ratio"
+    config.optim = ml_collections.ConfigDict({"g_lr": 2e-4, "d_lr": 2e-4, "b1": 0.5,
+                                              "b2": 0.999})
     config.train.steps = 700
     config.train.batch_size = 64
     config.train.log_every = 25
