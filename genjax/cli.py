@@ -305,7 +305,7 @@ def _train_locked(args: argparse.Namespace, config, workdir: Path, process: int,
                   processes: int) -> None:
     """``genjax train`` once the workdir's lock is held."""
     from genjax import config as gconfig
-    from genjax.app.experiment import archive_run, build
+    from genjax.app.experiment import archive_run, build, resume_conflicts
     from genjax.core.checkpoint import NoUsableCheckpointError
     from genjax.core.files import remove_stale_temps, write_atomic
     from genjax.core.loop import stop_on_signals, train
@@ -314,7 +314,7 @@ def _train_locked(args: argparse.Namespace, config, workdir: Path, process: int,
     saved_path = workdir / "config.json"
     conflicts = []
     if saved_path.exists() and not args.restart_from_scratch:
-        conflicts = gconfig.config_conflicts(read_saved_config(workdir), config)
+        conflicts = resume_conflicts(workdir, config)
         if conflicts and not args.allow_config_change:
             raise gconfig.ConfigError(
                 f"{workdir} holds a run with a different config ("

@@ -82,3 +82,11 @@ def test_a_run_saved_before_a_family_key_existed_reads_back_with_its_default(tmp
     new = C.load_config("dcgan_mnist")
     C.apply_overrides(new, ["optim.g_lr=1e-3"])
     assert C.config_conflicts(config, new) == []
+    # a named recipe that replaces a section (hinge_sn_mnist's optim has no schedule keys):
+    # its saved run reads back with them, and resuming it with the same recipe is no change
+    from genjax.app.experiment import resume_conflicts
+
+    (tmp_path / "config.json").write_text(C.to_json(C.load_config("hinge_sn_mnist")))
+    assert read_saved_config(tmp_path).optim.lr_schedule == "constant"
+    assert resume_conflicts(tmp_path, C.load_config("hinge_sn_mnist")) == []
+    assert resume_conflicts(tmp_path, C.load_config("dcgan_mnist"))  # another recipe differs

@@ -85,6 +85,15 @@ def upgrade(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     return ml_collections.ConfigDict(_with_missing(config.to_dict(), family.defaults().to_dict()))
 
 
+def resume_conflicts(workdir: Path, config: ml_collections.ConfigDict) -> list[str]:
+    """``genjax.config.config_conflicts`` between the run saved in ``workdir`` and ``config``,
+    both in their family's current schema (:func:`upgrade`), so a key the schema gained since
+    the run was saved, or that ``config``'s named recipe leaves out, is no change."""
+    from genjax.config import config_conflicts
+
+    return config_conflicts(read_saved_config(workdir), upgrade(config))
+
+
 def _with_missing(saved: dict, defaults: dict) -> dict:
     """``saved`` plus the keys of ``defaults`` it lacks, section by section."""
     out = dict(saved)

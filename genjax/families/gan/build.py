@@ -64,10 +64,11 @@ def learning_rate(optim: ml_collections.ConfigDict, peak: float, updates: int):
     last update; annealing to ~0 is what turns a spread-out 2D generator into sharp modes).
 
     Configs saved before these keys existed (and named configs that replace ``optim``) read
-    as ``'constant'``.
+    as ``'constant'``. A warm-up as long as the training (a short smoke run of a config made
+    for longer) is cut to half the updates, so the decay still happens.
 
     Raises:
-      ConfigError: an unknown schedule, or a warm-up not shorter than the training.
+      ConfigError: an unknown schedule, a negative warm-up or a ratio outside [0, 1].
     """
     schedule = optim.get("lr_schedule", "constant")
     if schedule == "constant":
@@ -76,11 +77,12 @@ def learning_rate(optim: ml_collections.ConfigDict, peak: float, updates: int):
         raise ConfigError(f"unknown optim.lr_schedule {schedule!r}; choose 'constant' or "
                           "'cosine'")
     warmup, floor = optim.get("warmup_steps", 0), optim.get("min_lr_ratio", 0.0)
-    if not 0 <= warmup < updates:
-        raise ConfigError(f"optim.warmup_steps ({warmup}) must be in [0, {updates}), the "
-                          "network's updates in train.steps, for the cosine schedule")
+    if warmup < 0:
+        raise ConfigError(f"optim.warmup_steps must be >= 0, got {warmup}")
     if not 0 <= floor <= 1:
         raise ConfigError(f"optim.min_lr_ratio must be in [0, 1], got {floor}")
+    if warmup >= updates:
+        warmup = updates // 2
     return optax.warmup_cosine_decay_schedule(0.0, peak, warmup, updates,
                                               end_value=peak * floor)
 
@@ -112,6 +114,7 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
         label_smoothing=g.label_smoothing,
         ema_decay=g.ema_decay or None, pack=m.pack, data_key=context.modality.batch_key,
         augment=augment, standing_stats=g.get("standing_stats", 0),
+        standing_batch=g.get("standing_batch", 0),
     )
     if m.arch == "progressive":
         return ProgressiveGAN(**common, schedule=GrowthSchedule(

@@ -38,9 +38,12 @@ def gan_config() -> ml_collections.ConfigDict:
         "label_smoothing": 0.0,  # one-sided: D's real target 1 - s (cross-entropy losses)
         "n_critic": 1,
         "ema_decay": 0.0,  # 0: no EMA of G
-        "standing_stats": 0,  # sample with BatchNorm stats of the latents + this many more
+        "standing_stats": 0,  # sample with G's BatchNorm stats of this many fresh latents
+        "standing_batch": 0,  # ... taken in batches of this size (0: one batch)
         "augment": "",  # DiffAugment, e.g. "color,translation,cutout"
     })
+    # optional keys (absent: constant rate), e.g. gan_toy2d: "lr_schedule" ("constant" or
+    # "cosine": warm-up, then decay over train.steps), "warmup_steps", "min_lr_ratio"
     config.optim = ml_collections.ConfigDict({
         "g_lr": 2e-4, "d_lr": 2e-4, "b1": 0.5, "b2": 0.999,
         "lr_schedule": "constant",  # or "cosine": warm-up, then decay over train.steps

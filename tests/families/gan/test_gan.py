@@ -242,14 +242,15 @@ def test_label_smoothing_out_of_range_or_without_cross_entropy_is_refused():
         dataclasses.replace(tiny_gan(), loss="hinge", label_smoothing=0.1)
 
 
-def test_standing_stats_sample_normalises_with_the_latents_statistics():
-    """``standing_stats``: G's (EMA) weights with BatchNorm statistics of the sampled latents
-    plus the extra ones, against a float64 NumPy forward; running averages play no part."""
+def test_standing_stats_are_the_mean_batch_statistics_of_the_sampled_weights():
+    """``standing_stats=12, standing_batch=4``: G's (EMA) weights in eval mode on the mean over
+    3 batches of 4 fresh latents of each batch's BatchNorm mean and (biased) variance,
+    against a float64 NumPy forward; the running averages play no part."""
     from genjax.families.gan.mlp import MaxoutDiscriminator, MLPGenerator
 
     gan = G.GAN(MLPGenerator(hidden=(4,)), MaxoutDiscriminator(hidden=(4,), pieces=2),
                 latent_dim=2, g_optimizer=optax.adam(1e-3), d_optimizer=optax.adam(1e-3),
-                ema_decay=0.9, standing_stats=7, data_key="point")
+                ema_decay=0.9, standing_stats=12, standing_batch=4, data_key="point")
     state = gan.init(jax.random.PRNGKey(0), {"point": ring_points(8)})
     rng = np.random.default_rng(0)
     ema = jax.tree.map(lambda p: p + 0.3 * rng.standard_normal(p.shape).astype(np.float32),
@@ -259,16 +260,21 @@ def test_standing_stats_sample_normalises_with_the_latents_statistics():
     key = jax.random.PRNGKey(4)
     out = np.asarray(gan.sample(state, key, 5), np.float64)
 
-    z = np.concatenate([np.asarray(jax.random.normal(key, (5, 2))),
-                        np.asarray(jax.random.normal(jax.random.fold_in(key, 1), (7, 2)))])
     p = jax.tree.map(lambda a: np.asarray(a, np.float64), ema)
-    h = z.astype(np.float64) @ p["Dense_0"]["kernel"]
-    h = (h - h.mean(0)) / np.sqrt(h.var(0) + 1e-5)  # biased batch variance, as BatchNorm
-    h = np.maximum(h * p["BatchNorm_0"]["scale"] + p["BatchNorm_0"]["bias"], 0.0)
-    expected = h @ p["Dense_1"]["kernel"] + p["Dense_1"]["bias"]
-    np.testing.assert_allclose(out, expected[:5], rtol=1e-4, atol=1e-5)
+    w0, bn, d1 = p["Dense_0"]["kernel"], p["BatchNorm_0"], p["Dense_1"]
+    extra = np.asarray(jax.random.normal(jax.random.fold_in(key, 1), (12, 2)), np.float64)
+    groups = (extra @ w0).reshape(3, 4, -1)
+    mean, var = groups.mean(1).mean(0), groups.var(1).mean(0)
+    z = np.asarray(jax.random.normal(key, (5, 2)), np.float64)
+    h = (z @ w0 - mean) / np.sqrt(var + 1e-5)
+    expected = np.maximum(h * bn["scale"] + bn["bias"], 0.0) @ d1["kernel"] + d1["bias"]
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
 
     running = dataclasses.replace(gan, standing_stats=0).sample(state, key, 5)
     assert np.max(np.abs(np.asarray(running) - out)) > 1e-2  # the bogus averages were used
-    with pytest.raises(ValueError, match="standing_stats must be >= 0"):
+    one_batch = dataclasses.replace(gan, standing_batch=0).sample(state, key, 5)
+    assert np.max(np.abs(np.asarray(one_batch) - out)) > 1e-4  # batches of 4 != one of 12
+    with pytest.raises(ValueError, match="must be >= 0"):
         dataclasses.replace(gan, standing_stats=-1)
+    with pytest.raises(ValueError, match="multiple of standing_batch"):
+        dataclasses.replace(gan, standing_stats=10)

@@ -54,6 +54,13 @@ def test_cosine_schedule_of_both_networks_over_their_updates():
                                rtol=5e-5, atol=1e-10)
 
 
+def test_a_warmup_longer_than_the_run_is_cut_to_half_of_it():
+    gan = _build(["train.steps=6", "optim.lr_schedule=cosine", "optim.warmup_steps=100",
+                  "optim.g_lr=1e-3"])
+    np.testing.assert_allclose(_learning_rates(gan.g_optimizer, 6), _cosine(1e-3, 3, 6, 0.0),
+                               rtol=5e-5, atol=1e-10)
+
+
 def test_constant_schedule_is_the_peak_rate():
     gan = _build(["optim.lr_schedule=constant", "optim.g_lr=3e-4"])
     np.testing.assert_allclose(_learning_rates(gan.g_optimizer, 3), [3e-4] * 3, rtol=5e-5)
@@ -61,8 +68,7 @@ def test_constant_schedule_is_the_peak_rate():
 
 @pytest.mark.parametrize("overrides, expected", [
     (["optim.lr_schedule=linear"], "unknown optim.lr_schedule 'linear'"),
-    (["optim.lr_schedule=cosine", "optim.warmup_steps=50", "train.steps=50"],
-     "optim.warmup_steps (50) must be in [0, 50)"),
+    (["optim.lr_schedule=cosine", "optim.warmup_steps=-1"], "warmup_steps must be >= 0"),
     (["optim.lr_schedule=cosine", "optim.min_lr_ratio=2.0"], "min_lr_ratio must be in [0, 1]"),
 ])
 def test_bad_schedules_are_refused(overrides, expected):
