@@ -92,13 +92,23 @@ def base_config() -> ml_collections.ConfigDict:
 def with_defaults(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     """``config`` with the ``eval`` keys of ``base_config()`` it lacks (a run saved before a
     key existed); every other key is left exactly as saved."""
-    defaults = base_config().eval
-    if "eval" not in config:
-        config.eval = defaults
-    for key, value in defaults.items():
-        if key not in config.eval:
-            config.eval[key] = value
-    return config
+    return fill_missing(config, {"eval": base_config().eval.to_dict()})
+
+
+def fill_missing(config: ml_collections.ConfigDict, defaults: dict) -> ml_collections.ConfigDict:
+    """``config`` plus the keys of ``defaults`` (a nested dict) it lacks, section by
+    section; keys ``config`` has keep their values."""
+
+    def merged(saved: dict, extra: dict) -> dict:
+        out = dict(saved)
+        for key, value in extra.items():
+            if key not in out:
+                out[key] = value
+            elif isinstance(value, dict) and isinstance(out[key], dict):
+                out[key] = merged(out[key], value)
+        return out
+
+    return ml_collections.ConfigDict(merged(config.to_dict(), defaults))
 
 
 def list_configs() -> dict[str, str]:

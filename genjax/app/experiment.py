@@ -16,7 +16,7 @@ from typing import Any
 import ml_collections
 
 from genjax import data as gdata
-from genjax.config import ConfigError, check_model_sizes, check_seed
+from genjax.config import ConfigError, check_model_sizes, check_seed, fill_missing
 from genjax.core.files import WorkdirError
 from genjax.core.loop import LoopSettings
 from genjax.core.objective import Objective
@@ -82,7 +82,7 @@ def upgrade(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
         config = family.migrate(config)
     if family.defaults is None:
         return config
-    return ml_collections.ConfigDict(_with_missing(config.to_dict(), family.defaults().to_dict()))
+    return fill_missing(config, family.defaults().to_dict())
 
 
 def resume_conflicts(workdir: Path, config: ml_collections.ConfigDict) -> list[str]:
@@ -92,17 +92,6 @@ def resume_conflicts(workdir: Path, config: ml_collections.ConfigDict) -> list[s
     from genjax.config import config_conflicts
 
     return config_conflicts(read_saved_config(workdir), upgrade(config))
-
-
-def _with_missing(saved: dict, defaults: dict) -> dict:
-    """``saved`` plus the keys of ``defaults`` it lacks, section by section."""
-    out = dict(saved)
-    for key, value in defaults.items():
-        if key not in out:
-            out[key] = value
-        elif isinstance(value, dict) and isinstance(out[key], dict):
-            out[key] = _with_missing(out[key], value)
-    return out
 
 
 def data_dir(config: ml_collections.ConfigDict) -> Path:
