@@ -22,7 +22,7 @@ import numpy as np
 from genjax.app.domain import load_domain_network
 from genjax.app.experiment import load_run
 from genjax.app.sampling import draw_samples
-from genjax.cli import configure_jax
+from genjax.app.training import configure_jax
 from genjax.data import load_arrays
 from genjax.data.pipeline import images_to_float
 

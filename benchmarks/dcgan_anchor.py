@@ -34,9 +34,9 @@ import numpy as np
 from eval_quality import print_table  # benchmarks/ (this script's folder)
 
 from genjax.app.domain import load_domain_network
-from genjax.app.experiment import read_saved_config
+from genjax.app.experiment import load_run, read_saved_config
 from genjax.app.sampling import draw_samples
-from genjax.cli import configure_jax, load_run
+from genjax.app.training import configure_jax
 from genjax.config import apply_overrides
 from genjax.data import load_arrays
 from genjax.data.pipeline import images_to_float

@@ -18,9 +18,9 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from genjax.app.experiment import data_dir
+from genjax.app.experiment import data_dir, load_run
 from genjax.app.sampling import draw_samples
-from genjax.cli import configure_jax, load_run
+from genjax.app.training import configure_jax
 from genjax.data import load_arrays
 from genjax.data.pipeline import images_to_float
 from genjax.metrics.classes import class_shares, kl_from_uniform, predict_in_batches

@@ -281,7 +281,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from genjax.cli import configure_jax
+    from genjax.app.training import configure_jax
 
     configure_jax()
     import jax

@@ -21,7 +21,7 @@ import numpy as np
 
 from genjax.app.domain import load_domain_network
 from genjax.app.evaluate import evaluate_run
-from genjax.cli import configure_jax
+from genjax.app.training import configure_jax
 from genjax.data import load_arrays
 from genjax.data.pipeline import images_to_float
 from genjax.metrics import density_coverage, fid_from_features, kid, precision_recall

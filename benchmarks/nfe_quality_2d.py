@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--data", nargs="+", default=["toy2d_ring", "toy2d_grid"])
     args = parser.parse_args()
 
-    from genjax.cli import configure_jax
+    from genjax.app.training import configure_jax
 
     configure_jax()
     import jax

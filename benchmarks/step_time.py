@@ -63,7 +63,7 @@ def run_genjax(batch: int, iters: int, k: int, config_name: str = "dcgan_mnist",
     import numpy as np
 
     from genjax.app.experiment import build_objective
-    from genjax.cli import configure_jax
+    from genjax.app.training import configure_jax
     from genjax.config import load_config
     from genjax.core.step import make_train_step
     from genjax.data import dataset_spec

@@ -68,7 +68,7 @@ def run_genjax(args) -> dict:
     import numpy as np
 
     from genjax.app.experiment import build_objective
-    from genjax.cli import configure_jax
+    from genjax.app.training import configure_jax
     from genjax.core.loop import run_keys
     from genjax.core.step import make_train_step
     from genjax.data import dataset_spec

@@ -192,7 +192,7 @@ def main() -> None:
                              "timing: only the ms/step table (run it under flock)")
     args = parser.parse_args()
 
-    from genjax.cli import configure_jax
+    from genjax.app.training import configure_jax
 
     configure_jax()
     rows, timing = {}, {}

@@ -14,7 +14,6 @@ JAX settings, so ``genjax sample`` / ``genjax eval`` and ``genjax.load`` take it
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +75,11 @@ def train(config_or_name: Any, workdir: str | Path, *, allow_config_change: bool
         conflicts with the folder's run.
       genjax.core.files.WorkdirError: a folder that cannot be used (the message says why).
     """
-    from genjax import cli
     from genjax import config as gconfig
+    from genjax.app.training import configure_jax, train_run
+    from genjax.core.files import workdir_path
 
-    cli.configure_jax()
+    configure_jax()
     if isinstance(config_or_name, str | Path):
         name = str(config_or_name)
         config = gconfig.load_config(name)
@@ -93,10 +93,9 @@ def train(config_or_name: Any, workdir: str | Path, *, allow_config_change: bool
         config = ml_collections.ConfigDict(config_or_name.to_dict())
     gconfig.apply_overrides(config, [f"{key.replace('__', '.')}={_override_text(value)}"
                                      for key, value in overrides.items()])
-    args = argparse.Namespace(config=name, workdir=str(workdir),
-                              allow_config_change=allow_config_change,
-                              restart_from_scratch=restart_from_scratch)
-    cli.train_config(args, config)
+    train_run(config, workdir_path(workdir), name=name,
+              allow_config_change=allow_config_change,
+              restart_from_scratch=restart_from_scratch)
     return load(workdir)
 
 
@@ -117,10 +116,10 @@ def load(workdir: str | Path) -> Model:
       genjax.core.files.WorkdirError: not a run folder, or no checkpoint yet; an export of
         another format version, or a damaged one (``genjax.app.export.ExportError``).
     """
-    from genjax import cli
     from genjax.app.experiment import load_run
+    from genjax.app.training import configure_jax
 
-    cli.configure_jax()
+    configure_jax()
     workdir = Path(workdir)
     if workdir.is_file():
         from genjax.app.export import load_export

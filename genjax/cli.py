@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import datetime
 import json
 import logging
 import os
 import sys
 from pathlib import Path
 
-from genjax.core.files import WorkdirError
+from genjax.core.files import WorkdirError, workdir_path
 
 __all__ = ["WorkdirError", "load_run", "main", "read_saved_config"]
 
@@ -84,9 +82,17 @@ exits (143 / 130); re-run the same command to resume.
 def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser. The sampler options and formats of ``sample`` and ``eval`` come
     from the families and modalities (which import JAX), so they are declared only when
-    ``argv`` runs one of them (or when no ``argv`` is given)."""
+    ``argv`` runs one of them, asks for the help of one on a run (that run's family's options)
+    or when no ``argv`` is given (every family's)."""
     command = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
-    full = argv is None or command in ("sample", "eval")
+    # `genjax sample --help` imports no family (JAX): the options shown are the general ones,
+    # `genjax sample RUN --help` adds that run's family's; running `sample` / `eval` declares
+    # every family's, so an option the run's family lacks gets the family's own message
+    helping = argv is not None and bool({"-h", "--help"} & set(argv))
+    sampling = command in ("sample", "eval")
+    run_family = _family_in(argv, command) if sampling and helping else None
+    full = argv is None or (sampling and not helping) or run_family is not None
+    only = {run_family} if run_family else None
     parser = argparse.ArgumentParser(
         prog="genjax", description="Train, sample and evaluate generative models in JAX.")
     parser.add_argument("--version", action="version", version=_version_text())
@@ -105,7 +111,8 @@ def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                             "metrics, samples and config are moved to "
                             "WORKDIR/before-restart-<time>/ (never deleted)")
 
-    sample = sub.add_parser("sample", help="write samples from a run's latest checkpoint")
+    sample = sub.add_parser("sample", help="write samples from a run's latest checkpoint",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     sample.add_argument("workdir", help="a run folder written by `genjax train`, or a file "
                                         "written by `genjax export`")
     sample.add_argument("--num", type=int, default=64, help="number of samples (default 64)")
@@ -113,9 +120,13 @@ def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     sample.add_argument("--out", required=True,
                         help="output file in a format of the data's modality: "
                              + ("; ".join(f"{m.name}: {', '.join(m.sample_formats)}"
-                                          for m in _modalities().values()) if full else "..."))
+                                          for m in _modalities().values()) if full
+                                else "e.g. .png or .npz for images (`genjax sample RUN --help` "
+                                     "lists them all)"))
     if full:
-        _add_sample_options(sample)
+        _add_sample_options(sample, only)
+    else:
+        sample.epilog = SAMPLE_OPTIONS_NOTE
 
     export = sub.add_parser(
         "export", help="write a run's sampling network to one file, for `genjax sample` and "
@@ -138,7 +149,9 @@ def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, default=0, help="evaluation seed (default 0)")
     evaluate.add_argument("--out", help="JSON file to write (default WORKDIR/eval.json)")
     if full:
-        _add_sample_options(evaluate)  # override eval.sample_options
+        _add_sample_options(evaluate, only)  # override eval.sample_options
+    else:
+        evaluate.epilog = EPILOG_EVAL + "\n" + SAMPLE_OPTIONS_NOTE
 
     fid = sub.add_parser(
         "fid", help="FID between two folders of images or two .npz files (like pytorch-fid)",
@@ -173,7 +186,7 @@ def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _version_text() -> str:
-    from genjax import __version__
+    from genjax._version import __version__
 
     return f"genjax {__version__} (Python {sys.version.split()[0]})"
 
@@ -196,37 +209,6 @@ def _split_overrides(argv: list[str]) -> tuple[list[str], list[str]]:
     return rest, overrides
 
 
-def _check_writable(workdir: Path) -> None:
-    try:
-        workdir.mkdir(parents=True, exist_ok=True)
-        probe = workdir / f".write_test_{os.getpid()}"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as err:
-        raise WorkdirError(
-            f"workdir {workdir} is not writable ({err.strerror}); choose another --workdir"
-        ) from err
-
-
-def configure_jax() -> None:
-    """Process-wide JAX settings of the ``genjax`` program (the library itself sets none).
-
-    * ``jax_threefry_partitionable=False``: the partitionable threefry compiles ~5x slower on
-      XLA:CPU (4.4 s against 0.8 s for one ``jax.random.normal``). Random values stay the same
-      on any number of devices either way; only the bit-generation scheme differs.
-    * A persistent compilation cache (``$JAX_COMPILATION_CACHE_DIR``, default
-      ``~/.cache/genjax/jax``): resuming or sampling a run does not compile the same step again.
-    """
-    import jax
-
-    if "JAX_THREEFRY_PARTITIONABLE" not in os.environ:
-        jax.config.update("jax_threefry_partitionable", False)
-    if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
-        jax.config.update("jax_compilation_cache_dir",
-                          str(Path.home() / ".cache" / "genjax" / "jax"))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
-
-
 def _quiet_libraries() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     for name in ("absl", "orbax", "jax", "etils", "tensorflow_datasets"):
@@ -244,165 +226,11 @@ def cmd_train(args: argparse.Namespace, overrides: list[str]) -> None:
 
     config = gconfig.load_config(args.config)
     gconfig.apply_overrides(config, overrides)
-    train_config(args, config)
+    from genjax.app.training import train_run
 
-
-def train_config(args: argparse.Namespace, config) -> None:
-    """``genjax train`` of a loaded config (``genjax.train`` calls it too): ``args`` holds
-    ``config`` (the name shown), ``workdir``, ``allow_config_change`` and
-    ``restart_from_scratch``."""
-    from genjax import config as gconfig
-    from genjax.app.experiment import upgrade
-    from genjax.core.files import WorkdirLock, WorkdirLockedError
-
-    config = upgrade(config)  # a config of a former family name, in its family's schema
-    gconfig.check_seed(config.seed)
-    workdir = _workdir_arg(args.workdir)
-    process, processes = join_hosts(config)  # before anything touches the devices
-    created = not workdir.exists()
-    _check_writable(workdir)
-    # one trainer per workdir; the other hosts of a multi-host run share the main one's
-    lock = WorkdirLock(workdir) if process == 0 else contextlib.nullcontext()
-    try:
-        with lock:
-            _train_locked(args, config, workdir, process, processes)
-    except WorkdirLockedError as err:
-        raise WorkdirError(str(err)) from err
-    except OSError as err:  # a run file (metrics, samples, config) could not be written
-        if created:
-            _remove_if_unused(workdir)
-        raise WorkdirError(
-            f"could not write {err.filename or workdir} ({err.strerror or err}); the "
-            "checkpoints already saved are kept. Free space or fix the permissions, then "
-            "re-run the same command to resume") from err
-    except BaseException:
-        if created:
-            _remove_if_unused(workdir)
-        raise
-
-
-def _workdir_arg(text: str) -> Path:
-    """A ``--workdir`` / ``WORKDIR`` argument; an empty one (an unset shell variable) would
-    mean the current directory, so it is refused."""
-    if not text.strip():
-        raise WorkdirError("the workdir is empty (an unset shell variable?); name a run "
-                           "folder, e.g. --workdir runs/mine")
-    return Path(text)
-
-
-def _remove_if_unused(workdir: Path) -> None:
-    """Removes a workdir this command created when a refusal left nothing in it but the
-    lock file (never a folder that holds anything else)."""
-    try:
-        if {p.name for p in workdir.iterdir()} <= {"train.lock"}:
-            (workdir / "train.lock").unlink(missing_ok=True)
-            workdir.rmdir()
-    except OSError:
-        pass
-
-
-def _train_locked(args: argparse.Namespace, config, workdir: Path, process: int,
-                  processes: int) -> None:
-    """``genjax train`` once the workdir's lock is held."""
-    from genjax import config as gconfig
-    from genjax.app.experiment import archive_run, build, resume_conflicts
-    from genjax.core.checkpoint import NoUsableCheckpointError
-    from genjax.core.files import remove_stale_temps, write_atomic
-    from genjax.core.loop import stop_on_signals, train
-
-    main_process = process == 0
-    saved_path = workdir / "config.json"
-    conflicts = []
-    if saved_path.exists() and not args.restart_from_scratch:
-        conflicts = resume_conflicts(workdir, config)
-        if conflicts and not args.allow_config_change:
-            raise gconfig.ConfigError(
-                f"{workdir} holds a run with a different config ("
-                + "; ".join(conflicts[:5]) + (" ..." if len(conflicts) > 5 else "")
-                + "). Use a new --workdir, or pass --allow-config-change to continue anyway."
-            )
-    # bad data or shapes fail here, before anything is written; each host reads its own shard
-    experiment = build(config, shard_index=process, shard_count=processes)
-    _sync_hosts("genjax-config-checked", processes)  # every host read config.json first
-    if args.restart_from_scratch:
-        archive = archive_run(workdir) if main_process else None
-        if archive is not None:
-            print(f"genjax: moved the previous run's files to {archive}", flush=True)
-        _sync_hosts("genjax-run-archived", processes)
-
-    def write_config(start_step: int) -> None:
-        """Once the checkpoints (if any) restored into this model: a config that cannot
-        resume them never replaces the one they were trained with; a finished run (at or past
-        ``train.steps``) trains nothing, so its config.json stays as it was trained."""
-        if not main_process:
-            return
-        finished = start_step >= config.train.steps
-        started.append(start_step)
-        if finished:
-            print(f"genjax: {workdir} is already trained to step {start_step} (train.steps "
-                  f"is {config.train.steps}); nothing to train. Pass "
-                  f"--config.train.steps=N with N > {start_step} to train further", flush=True)
-        else:
-            print(f"genjax: training {args.config} ({config.family} on {config.data.name}, "
-                  f"parallel={experiment.config.get('parallel', 'single')}{hosts}) "
-                  + (f"from step {start_step} " if start_step else "")
-                  + f"to step {config.train.steps} in {workdir}", flush=True)
-        remove_stale_temps(saved_path)  # of a run killed while writing it (the lock is ours)
-        if finished and saved_path.exists():
-            return
-        if saved_path.exists() and (conflicts or _saved_family(saved_path) != config.family):
-            # a changed config, or one migrated from a former family name: keep the original
-            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-            write_atomic(workdir / f"config.before-{stamp}.json", saved_path.read_bytes())
-        write_atomic(saved_path, gconfig.to_json(config) + "\n")
-
-    hosts = f", {processes} hosts" if processes > 1 else ""
-    started: list[int] = []  # the step the run starts at, once the checkpoints restored
-    try:
-        with stop_on_signals() as stop:
-            train(experiment.objective, experiment.train_batches, workdir,
-                  experiment.settings, config.seed, eval_batches=experiment.eval_batches,
-                  is_main_process=main_process, make_step=experiment.make_step,
-                  writer=experiment.modality, stop=stop, on_start=write_config)
-    except NoUsableCheckpointError as err:
-        raise WorkdirError(
-            f"{err.problem}. Restore the checkpoints from a backup, or re-run with "
-            "--restart-from-scratch to train again from step 0 (the old checkpoints, "
-            "metrics and samples are moved aside, never deleted)") from err
-    if main_process and started and started[0] < config.train.steps:
-        print(f"genjax: done; samples in {workdir / 'samples'}, metrics in "
-              f"{workdir / 'metrics.jsonl'}", flush=True)
-
-
-def _saved_family(path: Path) -> str:
-    """The ``family`` exactly as a saved ``config.json`` names it (before any migration)."""
-    return json.loads(path.read_text()).get("family", "")
-
-
-def join_hosts(config) -> tuple[int, int]:
-    """Initializes ``jax.distributed`` from ``config.distributed`` / the environment.
-
-    Returns:
-      ``(process_index, process_count)``; ``(0, 1)`` for a single-host run.
-    """
-    from genjax.config import ConfigError
-    from genjax.core.distributed import DistributedSettings, initialize
-
-    d = config.get("distributed", None)
-    settings = DistributedSettings() if d is None else DistributedSettings(
-        coordinator=d.coordinator, num_processes=d.num_processes, process_id=d.process_id,
-        auto_detect=d.auto_detect)
-    try:
-        return initialize(settings)
-    except ValueError as err:
-        raise ConfigError(str(err)) from err
-
-
-def _sync_hosts(name: str, processes: int) -> None:
-    if processes > 1:
-        from jax.experimental import multihost_utils
-
-        multihost_utils.sync_global_devices(name)
+    train_run(config, workdir_path(args.workdir), name=args.config,
+              allow_config_change=args.allow_config_change,
+              restart_from_scratch=args.restart_from_scratch)
 
 
 def _modalities():
@@ -418,10 +246,51 @@ def _families() -> dict:
     return {f.name: f for f in families().values()}
 
 
-def _add_sample_options(sample: argparse.ArgumentParser) -> None:
-    """One flag per sample option any family declares; the help says which families take it."""
+def _family_in(argv: list[str], command: str) -> str | None:
+    """The family of the run folder (or ``genjax export`` file) named in ``sample`` / ``eval``
+    arguments, read from its ``config.json`` (or header) without importing JAX; ``None`` when
+    no argument is one."""
+    import zipfile
+
+    for token in argv[argv.index(command) + 1:]:
+        path = Path(token)
+        if token.startswith("-"):
+            continue
+        try:
+            if (path / "config.json").is_file():
+                name = json.loads((path / "config.json").read_text()).get("family", "")
+            elif zipfile.is_zipfile(path):
+                with zipfile.ZipFile(path) as zf:
+                    name = json.loads(zf.read("header.json")).get("family", "")
+            else:
+                continue
+        except (OSError, ValueError, KeyError, AttributeError):
+            continue  # not readable here: `genjax sample` itself says what is wrong with it
+        if name:
+            return name
+    return None
+
+
+SAMPLE_OPTIONS_NOTE = """\
+sampler options (--steps, --sampler, --label, --guidance, --temperature, ...) are declared by
+each model family: `genjax sample RUN --help` lists those of RUN's family, and
+`genjax configs --families` the options of every family.
+"""
+
+
+def _add_sample_options(sample: argparse.ArgumentParser, only: set[str] | None = None) -> None:
+    """One flag per sample option any family declares (of the families in ``only``, where
+    given: a name or a former name); the help says which families take it."""
+    known = _families()
+    if only is not None:
+        from genjax.families import families
+
+        aliases = families()
+        only = {aliases[name].name for name in only if name in aliases} or None
     options: dict[str, list] = {}
-    for family in _families().values():
+    for family in known.values():
+        if only is not None and family.name not in only:
+            continue
         for option in family.sample_options():
             options.setdefault(option.name, []).append((family.name, option))
     group = sample.add_argument_group(
@@ -498,7 +367,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
         raise WorkdirError(f"--num must be >= 1, got {args.num}")
     _check_seed_arg(args.seed)
     _check_finite_options(args)
-    workdir = _workdir_arg(args.workdir)
+    workdir = workdir_path(args.workdir)
     out = Path(args.out)
     if workdir.is_file():  # a `genjax export` file: no dataset, no run folder
         from genjax.app.export import load_export
@@ -542,7 +411,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
 def cmd_export(args: argparse.Namespace) -> None:
     from genjax.app.export import export_run
 
-    workdir, out = _workdir_arg(args.workdir), Path(args.out)
+    workdir, out = workdir_path(args.workdir), Path(args.out)
     if out.is_dir():
         raise WorkdirError(f"--out {out} is a folder; name the file to write, e.g. "
                            f"{out / 'model.genjax'}")
@@ -557,7 +426,7 @@ def cmd_eval(args: argparse.Namespace, overrides: list[str]) -> None:
     from genjax.app.evaluate import evaluate_run, json_safe
 
     _check_seed_arg(args.seed)
-    workdir = _workdir_arg(args.workdir)
+    workdir = workdir_path(args.workdir)
     if args.num_samples is not None:
         overrides = [*overrides, f"eval.num_samples={args.num_samples}"]
     if args.metrics is not None:
@@ -619,6 +488,8 @@ def main(argv: list[str] | None = None) -> int:
                      "(eval.* keys) `genjax eval`")
     _quiet_libraries()
     if args.command != "configs":  # listing configs needs no JAX
+        from genjax.app.training import configure_jax
+
         configure_jax()
     from genjax.config import ConfigError
 

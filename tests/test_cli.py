@@ -114,7 +114,9 @@ def test_help_version_and_configs_import_no_jax():
     import sys
 
     code = ("import sys; from genjax.cli import main\n"
-            "for argv in (['--help'], ['train', '--help'], ['configs'], ['--version']):\n"
+            "for argv in (['--help'], ['train', '--help'], ['configs'], ['--version'],\n"
+            "             ['sample', '--help'], ['eval', '--help'], ['export', '--help'],\n"
+            "             ['fid', '--help'], ['sample', 'no/such/run', '--help']):\n"
             "    try:\n"
             "        main(argv)\n"
             "    except SystemExit:\n"

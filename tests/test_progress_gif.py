@@ -29,7 +29,7 @@ class ArrayWriter:
         path = stem.with_name(stem.name + ".npy")
         path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, samples)
-        return path
+        return (path,)
 
 
 def test_every_grid_of_a_run_draws_the_same_noise(tmp_path):

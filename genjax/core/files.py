@@ -122,6 +122,15 @@ class WorkdirError(RuntimeError):
     re-exports it; defined here so the command line names it without importing JAX)."""
 
 
+def workdir_path(text: str) -> Path:
+    """A ``--workdir`` / ``WORKDIR`` argument as a path; an empty one (an unset shell
+    variable) would mean the current directory, so it is refused."""
+    if not str(text).strip():
+        raise WorkdirError("the workdir is empty (an unset shell variable?); name a run "
+                           "folder, e.g. --workdir runs/mine")
+    return Path(text)
+
+
 class WorkdirLockedError(RuntimeError):
     """Another live process holds the workdir's lock."""
 

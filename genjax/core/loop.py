@@ -143,8 +143,8 @@ def _say(text: str) -> None:
 class SampleWriter(Protocol):
     """Writes what the loop shows of a model while it trains (a modality implements it)."""
 
-    def write_samples(self, samples: np.ndarray, stem: Path) -> Path:
-        """Writes ``samples`` to ``stem`` plus the writer's suffix."""
+    def write_samples(self, samples: np.ndarray, stem: Path) -> tuple[Path, ...]:
+        """Writes ``samples`` to ``stem`` plus each of the writer's suffixes; the files."""
         ...
 
     def write_reconstructions(self, inputs: np.ndarray, outputs: np.ndarray,
@@ -439,16 +439,16 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
                     # one key for every grid: the same noise, so grids (and progress.gif)
                     # show the model changing, not the draw
                     samples = sample_fn(local, keys["sample"], settings.num_samples)
-                    written = writer.write_samples(np.asarray(samples),
-                                                   workdir / "samples" / f"step_{step:07d}")
-                    metrics_log.write_image("samples", written, step)
+                    for written in writer.write_samples(
+                            np.asarray(samples), workdir / "samples" / f"step_{step:07d}"):
+                        metrics_log.write_sample_file("samples", written, step)
                 if recon_fn is not None:
                     inputs = recon_inputs(recon_batches, RECON_COLUMNS)
                     recon = recon_fn(local, inputs, jax.random.fold_in(keys["sample"], step))
                     written = writer.write_reconstructions(
                         inputs[objective.data_key], np.asarray(recon),
                         workdir / "samples" / f"recon_step_{step:07d}")
-                    metrics_log.write_image("reconstructions", written, step)
+                    metrics_log.write_sample_file("reconstructions", written, step)
             if step % settings.checkpoint_every == 0 or step == settings.steps:
                 save(state)
             checkpointer.seal_finished()  # checksums of the saves finished in the background

@@ -8,7 +8,7 @@ discovered by calling a method and catching its error:
 
 * ``sample=True``: ``sample(state, key, num, **options)`` draws new data; its keyword
   options (``label``, ``sampler``, ``steps``, ...) are listed in ``sample_options`` with
-  their types and help, so ``genjax sample --help`` shows them and ``genjax sample`` passes
+  their types and help, so ``genjax sample RUN --help`` shows them and ``genjax sample`` passes
   only those. ``sample=False`` comes with ``cannot_sample``: why, and what to run instead.
 * ``reconstruct=True``: ``reconstruct(state, batch, key) -> images`` (autoencoders); the loop
   then writes reconstruction grids next to the sample grids.

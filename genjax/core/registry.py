@@ -91,7 +91,7 @@ class Family:
         ``build`` with one message.
       precisions: the compute-precision policies ``build`` applies (``fp32`` always).
       objectives: the objective classes ``build`` may return (their declared capabilities
-        are what ``genjax sample --help`` lists for the family).
+        are what ``genjax sample RUN --help`` lists for a run of the family).
       smallest: ``smallest(runs) -> config``, the family's smallest honest config (tiny
         networks, a small dataset): the registry's contract test trains, resumes, samples
         and evaluates it for every family. ``runs`` maps each family of ``needs`` to a

@@ -58,18 +58,44 @@ class MetricsLog:
             if isinstance(value, int | float) and math.isfinite(value):
                 self._tb.add_scalar(name, value, int(step))
 
-    def write_image(self, tag: str, path: str | Path, step: int) -> None:
-        """Shows a written ``.png`` (a sample grid, a scatter plot) in TensorBoard's images
-        tab under ``tag``; files of other formats are not images and are skipped."""
+    def write_sample_file(self, tag: str, path: str | Path, step: int) -> None:
+        """Shows a sample file the loop wrote in TensorBoard under ``tag``, by its format: a
+        ``.png`` (a sample grid, a scatter plot) in the images tab, a ``.txt`` (text samples)
+        in the text tab (its first ``TEXT_CHARS`` characters, as preformatted text), a mono
+        16-bit ``.wav`` (audio clips) in the audio tab; other formats are skipped."""
         path = Path(path)
-        if not self.enabled or path.suffix.lower() != ".png" or not path.exists():
+        suffix = path.suffix.lower()
+        if not self.enabled or suffix not in (".png", ".txt", ".wav") or not path.exists():
             return
         import numpy as np
-        from PIL import Image
 
-        with Image.open(path) as img:
-            pixels = np.asarray(img.convert("RGB"))
-        self._tb.add_image(tag, pixels, int(step), dataformats="HWC")
+        if suffix == ".png":
+            from PIL import Image
+
+            with Image.open(path) as img:
+                pixels = np.asarray(img.convert("RGB"))
+            self._tb.add_image(tag, pixels, int(step), dataformats="HWC")
+        elif suffix == ".txt":
+            text = path.read_text(encoding="utf-8", errors="replace")[:TEXT_CHARS]
+            # TensorBoard renders markdown: a fenced block keeps the lines and spaces as written
+            self._tb.add_text(tag, "```\n" + text.replace("```", "'''") + "\n```", int(step))
+        else:
+            self._write_wav(tag, path, int(step))
+
+    def _write_wav(self, tag: str, path: Path, step: int) -> None:
+        """The WAV file's own bytes as an audio summary (tensorboardX's ``add_audio`` would
+        re-encode floats through the ``soundfile`` package; TensorBoard plays these as
+        written)."""
+        import wave
+
+        from tensorboardX.proto.summary_pb2 import Summary
+
+        with wave.open(str(path), "rb") as f:
+            rate, channels, frames = f.getframerate(), f.getnchannels(), f.getnframes()
+        audio = Summary.Audio(sample_rate=rate, num_channels=channels, length_frames=frames,
+                              encoded_audio_string=path.read_bytes(), content_type="audio/wav")
+        self._tb._get_file_writer().add_summary(
+            Summary(value=[Summary.Value(tag=tag, audio=audio)]), step)
 
     def _truncate_after(self, step: int) -> None:
         truncate_metrics(self.path, step)
@@ -78,6 +104,10 @@ class MetricsLog:
         """Flushes TensorBoard files."""
         if self._tb is not None:
             self._tb.close()
+
+
+#: Characters of a text sample file shown in TensorBoard's text tab.
+TEXT_CHARS = 4000
 
 
 def _event_files(folder: Path) -> list[Path]:

@@ -173,9 +173,17 @@ class Modality:
             streamed[path.suffix](chunks, num, tmp)
         return path
 
-    def write_samples(self, samples: np.ndarray, stem: Path) -> Path:
-        """The training loop's sample file: ``stem`` + the first of ``sample_formats``."""
-        return self.save(samples, stem.with_name(stem.name + self.sample_formats[0]))
+    @property
+    def loop_formats(self) -> tuple[str, ...]:
+        """The formats the training loop writes every ``train.sample_every`` steps (each
+        also shown in TensorBoard): the first of ``sample_formats`` unless a modality says
+        otherwise (audio: the clips and their spectrogram grid)."""
+        return self.sample_formats[:1]
+
+    def write_samples(self, samples: np.ndarray, stem: Path) -> tuple[Path, ...]:
+        """The training loop's sample files: ``stem`` + each of ``loop_formats``."""
+        return tuple(self.save(samples, stem.with_name(stem.name + suffix))
+                     for suffix in self.loop_formats)
 
     def write_reconstructions(self, inputs: np.ndarray, outputs: np.ndarray,
                               stem: Path) -> Path:

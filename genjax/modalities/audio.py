@@ -165,6 +165,10 @@ class AudioModality(Modality):
     def streamed_formats(self):
         return {".npz": _write_npz}
 
+    @property
+    def loop_formats(self):
+        return (".wav", ".png")  # hear the clips, see their log-mel spectrograms
+
     def sample_quality(self, spec, samples, test_batches, names, context):
         from genjax.metrics import fid_from_features
 

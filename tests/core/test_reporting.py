@@ -117,3 +117,50 @@ def test_loss_plot_of_a_single_logged_step_shows_the_point(tmp_path):
     assert fig._suptitle.get_text() == "losses of run (1 logged step)"
     assert [ax.get_ylabel() for ax in fig.axes] == ["d_loss", "g_loss"]
     assert all(line.get_marker() == "o" for ax in fig.axes for line in ax.get_lines())
+
+
+def _summaries(folder):
+    """Every summary value in ``folder``'s event files, as ``(step, value)``."""
+    import struct
+
+    from tensorboardX.proto.event_pb2 import Event
+
+    out = []
+    for path in sorted(folder.glob("*tfevents*")):
+        data, pos = path.read_bytes(), 0
+        while pos < len(data):
+            (length,) = struct.unpack("<Q", data[pos:pos + 8])
+            event = Event.FromString(data[pos + 12:pos + 12 + length])
+            pos += 12 + length + 4
+            out += [(event.step, value) for value in event.summary.value]
+    return out
+
+
+def test_text_and_audio_sample_files_reach_tensorboard(tmp_path):
+    import io
+    import wave
+
+    import numpy as np
+
+    from genjax.modalities.audio import save_wav
+    from genjax.modalities.text import save_text
+
+    text = save_text(np.frombuffer(b"In the beginning\n  God", np.uint8)[None], tmp_path / "s.txt")
+    clip = np.sin(np.linspace(0, 40 * np.pi, 800))[None] * 0.5
+    audio = save_wav(clip, tmp_path / "s.wav", rate=8000)
+    (tmp_path / "s.npz").write_bytes(b"not shown")
+    log = MetricsLog(tmp_path / "run")
+    log.write_sample_file("samples", text, 10)
+    log.write_sample_file("samples", audio, 20)
+    log.write_sample_file("samples", tmp_path / "s.npz", 30)  # no TensorBoard view: skipped
+    log.close()
+    values = _summaries(tmp_path / "run" / "tensorboard")
+    assert [step for step, _ in values] == [10, 20]
+    shown = values[0][1].tensor.string_val[0].decode()
+    assert "In the beginning\n  God" in shown and shown.startswith("```")
+    sound = values[1][1].audio
+    assert sound.sample_rate == 8000
+    assert sound.encoded_audio_string == audio.read_bytes()  # what TensorBoard plays
+    with wave.open(io.BytesIO(sound.encoded_audio_string)) as f:
+        played = np.frombuffer(f.readframes(f.getnframes()), "<i2")
+    assert sound.length_frames == 800 and np.abs(played.astype(int)).max() > 10000  # the tone

@@ -93,6 +93,11 @@ def test_modality_transform_and_every_sample_format(tmp_path):
     np.testing.assert_array_equal(np.load(streamed)["audio"], np.load(tmp_path / "s.npz")["audio"])
     with wave.open(str(tmp_path / "s.wav")) as f:
         assert f.getnframes() == 5 * 1600 + 4 * int(GAP_SECONDS * RATE)
+    # the training loop writes the clips and their spectrogram grid at every sample_every
+    loop = modality.write_samples(x, tmp_path / "samples" / "step_0000010")
+    assert [p.name for p in loop] == ["step_0000010.wav", "step_0000010.png"]
+    assert loop[0].read_bytes() == (tmp_path / "s.wav").read_bytes()
+    assert loop[1].read_bytes() == (tmp_path / "s.png").read_bytes()
     with pytest.raises(ValueError, match=r"--out must end in \.wav or \.npz or \.png"):
         modality.save(x, tmp_path / "s.mp3")
     with pytest.raises(ValueError, match=r"\(N, T\) waveforms"):

@@ -15,7 +15,7 @@ def test_scatter_has_title_axis_labels_and_points(tmp_path):
     assert ax.get_xlabel() == "x[0]" and ax.get_ylabel() == "x[1]"
     np.testing.assert_allclose(ax.collections[0].get_offsets(), points)
 
-    written = modalities()["points"].write_samples(points, tmp_path / "step_0000004")
+    (written,) = modalities()["points"].write_samples(points, tmp_path / "step_0000004")
     assert written.name == "step_0000004.png"
     pixels = np.asarray(Image.open(written).convert("RGB"))
     assert pixels.shape[:2] == (500, 500) and (pixels.min(-1) < 200).any()

@@ -71,12 +71,17 @@ def test_sample_options_the_model_cannot_take(capsys, toy_runs, tmp_path, option
     assert len(err.splitlines()) == 1, err
 
 
-def test_sample_help_lists_the_flow_options(capsys):
+def test_sample_help_on_a_run_lists_its_familys_options(capsys, toy_runs):
     with pytest.raises(SystemExit):
-        main(["sample", "--help"])
+        main(["sample", str(toy_runs / "a"), "--help"])
     out = capsys.readouterr().out
     assert "--solver" in out and "euler, heun, rk4" in out and "dopri5" in out and "tsit5" in out
     assert "--rtol" in out and "--atol" in out
+    assert "--s-churn" not in out and "--top-p" not in out  # other families' options
+    with pytest.raises(SystemExit):  # without a run: where to find them (and no JAX needed)
+        main(["sample", "--help"])
+    out = capsys.readouterr().out
+    assert "--solver" not in out and "genjax sample RUN --help" in out
 
 
 def test_a_bad_config_value_is_one_error_line(capsys, tmp_path):
