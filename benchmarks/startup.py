@@ -20,7 +20,7 @@ import tempfile
 import time
 
 COMMANDS = (["--help"], ["--version"], ["train", "--help"], ["configs"],
-            ["configs", "dcgan_mnist"], ["sample", "--help"])
+            ["configs", "dcgan_mnist"], ["sample", "--help"], ["eval", "--help"])
 
 CWD = tempfile.gettempdir()  # not the checkout: its genjax/ would shadow --baseline
 RUN = "import sys; from genjax.cli import main; sys.exit(main(sys.argv[1:]))"

@@ -118,7 +118,9 @@ def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     sample.add_argument("--num", type=int, default=64, help="number of samples (default 64)")
     sample.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     sample.add_argument("--out", required=True,
-                        help="output file in a format of the data's modality: "
+                        help="output file in a format of the data's modality, or a folder "
+                             "ending in / for one file per sample (images .png, audio .wav, "
+                             "text .txt): "
                              + ("; ".join(f"{m.name}: {', '.join(m.sample_formats)}"
                                           for m in _modalities().values()) if full
                                 else "e.g. .png or .npz for images (`genjax sample RUN --help` "
@@ -369,6 +371,8 @@ def cmd_sample(args: argparse.Namespace) -> None:
     _check_finite_options(args)
     workdir = workdir_path(args.workdir)
     out = Path(args.out)
+    # `--out DIR/` (or an existing folder): one file per sample
+    to_folder = args.out.endswith(("/", os.sep)) or out.is_dir()
     if workdir.is_file():  # a `genjax export` file: no dataset, no run folder
         from genjax.app.export import load_export
 
@@ -377,14 +381,17 @@ def cmd_sample(args: argparse.Namespace) -> None:
         config, experiment, state = load_run(workdir)
     modality, abilities = experiment.modality, experiment.objective.capabilities
     try:
-        modality.check_output(out)
+        if to_folder:
+            modality.check_folder_output(out)
+        else:
+            modality.check_output(out)
     except ValueError as err:
         raise WorkdirError(str(err)) from err
-    _check_out_folder(out)
+    _check_out_folder(out / "sample" if to_folder else out)
     if not abilities.sample:
         raise WorkdirError(abilities.cannot_sample)
     options = _sample_options(args, experiment.objective, config.family)
-    if out.suffix not in modality.streamed_formats():  # a picture of all samples: held at once
+    if not to_folder and out.suffix not in modality.streamed_formats():  # held at once
         try:
             bound = max_samples(experiment.objective, state, options)
         except ValueError as err:  # an option value the model cannot take; the message says why
@@ -399,13 +406,17 @@ def cmd_sample(args: argparse.Namespace) -> None:
     chunks = iter_samples(experiment.objective, state, jax.random.PRNGKey(args.seed), args.num,
                           options=options)
     try:
-        modality.save_chunks(chunks, args.num, out)
+        if to_folder:
+            modality.save_folder(chunks, args.num, out)
+        else:
+            modality.save_chunks(chunks, args.num, out)
     except ValueError as err:  # an option value the model cannot take; the message says why
         raise WorkdirError(str(err)) from err
     except OSError as err:  # disk full, a folder made read-only meanwhile
         raise WorkdirError(f"cannot write {out} ({err.strerror or err}); free space or "
                            "choose another --out") from err
-    print(f"genjax: wrote {args.num} samples to {out}")
+    print(f"genjax: wrote {args.num} samples to {out}"
+          + (f"/ (one {modality.sample_file()[0]} file each)" if to_folder else ""))
 
 
 def cmd_export(args: argparse.Namespace) -> None:

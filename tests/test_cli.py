@@ -285,3 +285,23 @@ def test_a_pmap_run_samples_and_evaluates_unmapped(tmp_path):
     assert np.load(tmp_path / "s.npz")["images"].shape == (4, 32, 32, 1)
     assert main(["eval", str(run), "--metrics", "none"]) == 0
     assert np.isfinite(json.loads((run / "eval.json").read_text())["test_d_loss"])
+
+
+def test_sample_into_a_folder_writes_one_png_per_sample(capsys, tmp_path):
+    from PIL import Image
+
+    run = tmp_path / "run"
+    assert train(run, 1) == 0
+    folder = tmp_path / "pngs"
+    assert main(["sample", str(run), "--num", "5", "--seed", "3", "--out", f"{folder}/"]) == 0
+    assert main(["sample", str(run), "--num", "5", "--seed", "3",
+                 "--out", str(tmp_path / "s.npz")]) == 0
+    files = sorted(folder.iterdir())
+    assert [f.name for f in files] == [f"sample_{i:05d}.png" for i in range(5)]
+    expected = np.load(tmp_path / "s.npz")["images"]  # the same draws, uint8 NHWC
+    for f, image in zip(files, expected, strict=True):
+        with Image.open(f) as img:
+            np.testing.assert_array_equal(np.asarray(img), image[..., 0])  # own size, gray
+    before = files[0].read_bytes()
+    err = error_of(capsys, ["sample", str(run), "--num", "2", "--seed", "4", "--out", str(folder)])
+    assert "already holds 5 sample files" in err and files[0].read_bytes() == before

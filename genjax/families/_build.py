@@ -63,21 +63,26 @@ class Denoiser(NamedTuple):
     """The network of a diffusion-style family and what it models.
 
     Attributes:
-      model: a UNet (images) or an MLP denoiser (points), both ``(x, t, labels) -> x``-shaped.
+      model: a UNet (images), a DiffWave network (audio) or an MLP denoiser (points), all
+        ``(x, t, labels) -> x``-shaped.
       data_shape: the per-example shape it generates.
       num_classes: classes it is conditioned on (None: unconditional).
-      images: whether the data are images (bounded to [-1, 1]).
+      images: whether the data are 8-bit images (a discretised likelihood, bits/dim).
+      bounded: whether the data lie in [-1, 1] (images, waveforms: denoised estimates are
+        clipped there).
     """
 
     model: Any
     data_shape: tuple[int, ...]
     num_classes: int | None
     images: bool
+    bounded: bool
 
 
 def denoiser(config: ml_collections.ConfigDict, spec: DatasetSpec, context, family: str,
-             examples: tuple[str, str]) -> Denoiser:
-    """The shared UNet (images) or MLP denoiser (points) of ``config.model``.
+             examples: tuple[str, ...]) -> Denoiser:
+    """The shared UNet (images), DiffWave network (audio) or MLP denoiser (points) of
+    ``config.model``.
 
     Args:
       config: the family's config (``model.class_conditional``, ``model.dtype`` and the
@@ -85,14 +90,16 @@ def denoiser(config: ml_collections.ConfigDict, spec: DatasetSpec, context, fami
       spec: the dataset.
       context: the family build's context (its modality decides the network).
       family: the family's name, for messages.
-      examples: the named configs to point at for (images, points).
+      examples: the named configs to point at for (images, points[, audio]).
 
     Raises:
       ConfigError: a missing key, an unknown dtype, or conditioning without labels.
     """
     import jax.numpy as jnp
 
+    from genjax.modalities.audio import AudioModality
     from genjax.modalities.image import ImageModality
+    from genjax.nn.diffwave import DiffWaveNet
     from genjax.nn.mlp_denoiser import MLPDenoiser
     from genjax.nn.unet import UNet
 
@@ -121,12 +128,21 @@ def denoiser(config: ml_collections.ConfigDict, spec: DatasetSpec, context, fami
         model = UNet(ch=m.ch, ch_mult=tuple(m.ch_mult), num_res_blocks=m.num_res_blocks,
                      attn_resolutions=tuple(m.attn_resolutions), dropout=m.dropout,
                      num_classes=num_classes, norm_groups=m.norm_groups, dtype=dtypes[m.dtype])
-        return Denoiser(model, (size, size, spec.shape[-1]), num_classes, True)
+        return Denoiser(model, (size, size, spec.shape[-1]), num_classes, True, True)
+    if isinstance(context.modality, AudioModality):
+        require("audio", ("residual_channels", "num_layers", "dilation_cycle"),
+                examples[2] if len(examples) > 2 else examples[0])
+        model = DiffWaveNet(residual_channels=m.residual_channels, num_layers=m.num_layers,
+                            dilation_cycle=m.dilation_cycle,
+                            time_dim=m.get("time_dim", 128),
+                            time_features=m.get("time_features", 512),
+                            num_classes=num_classes, dtype=dtypes[m.dtype])
+        return Denoiser(model, tuple(spec.shape), num_classes, False, True)
     require("points", ("features", "num_layers"), examples[1])
     model = MLPDenoiser(features=m.features, num_layers=m.num_layers,
                         input_features=m.get("input_features", 0), num_classes=num_classes,
                         dtype=dtypes[m.dtype])
-    return Denoiser(model, tuple(spec.shape), num_classes, False)
+    return Denoiser(model, tuple(spec.shape), num_classes, False, False)
 
 
 def first_stage(config: ml_collections.ConfigDict, context, dir_key: str,

@@ -91,6 +91,10 @@ class Reading:
     caveats: tuple[Caveat, ...] = ()
 
 
+#: The file name of sample ``i`` in a ``genjax sample --out DIR/`` folder: ``sample_00000.png``.
+SAMPLE_STEM = "sample_"
+
+
 class Modality:
     """The base of every modality; subclasses set the class attributes and methods.
 
@@ -172,6 +176,52 @@ class Modality:
         with written_atomically(path) as tmp:
             streamed[path.suffix](chunks, num, tmp)
         return path
+
+    def sample_file(self) -> tuple[str, Callable[[np.ndarray, Path], Any]] | None:
+        """``(suffix, write(sample, path))``: the file of ONE sample, for ``genjax sample
+        --out DIR/`` (one file per sample); ``None`` where a lone sample has no file of its
+        own (points: one point is no picture; write ``.npz``)."""
+        return None
+
+    def check_folder_output(self, folder: Path) -> None:
+        """Raises ValueError unless ``folder`` can take one file per sample: the modality has
+        a one-sample file, and the folder holds none of those files yet (nothing already
+        written is overwritten)."""
+        one = self.sample_file()
+        if one is None:
+            raise ValueError(f"{self.name} samples have no one-file-per-sample format; write "
+                             f"one file instead: --out NAME{' or NAME'.join(self.sample_formats)}")
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"--out {folder}/ is a file, not a folder")
+        held = sorted(folder.glob(f"{SAMPLE_STEM}*{one[0]}")) if folder.is_dir() else []
+        if held:
+            raise ValueError(f"--out {folder}/ already holds {len(held)} sample files "
+                             f"({held[0].name}, ...); choose a new or empty folder (nothing "
+                             "was overwritten)")
+
+    def save_folder(self, chunks: Iterator[np.ndarray], num: int, folder: Path) -> list[Path]:
+        """Writes ``num`` samples arriving as ``chunks`` into ``folder``, one file each
+        (``sample_00000`` + the suffix of :meth:`sample_file`, each written atomically, one
+        chunk held at a time).
+
+        Raises:
+          ValueError: see :meth:`check_folder_output`; chunks that do not add up to ``num``.
+        """
+        folder = Path(folder)
+        self.check_folder_output(folder)
+        suffix, write = self.sample_file()
+        folder.mkdir(parents=True, exist_ok=True)
+        digits = max(5, len(str(num - 1)))
+        written: list[Path] = []
+        for chunk in chunks:
+            for sample in np.asarray(chunk):
+                path = folder / f"{SAMPLE_STEM}{len(written):0{digits}d}{suffix}"
+                with written_atomically(path) as tmp:
+                    write(sample, tmp)
+                written.append(path)
+        if len(written) != num:
+            raise ValueError(f"expected {num} samples, got {len(written)}")
+        return written
 
     @property
     def loop_formats(self) -> tuple[str, ...]:

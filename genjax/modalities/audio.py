@@ -165,6 +165,9 @@ class AudioModality(Modality):
     def streamed_formats(self):
         return {".npz": _write_npz}
 
+    def sample_file(self):
+        return ".wav", lambda clip, path: save_wav(np.asarray(clip)[None], path)
+
     @property
     def loop_formats(self):
         return (".wav", ".png")  # hear the clips, see their log-mel spectrograms

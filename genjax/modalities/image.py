@@ -101,6 +101,15 @@ def save_image_grid(images: np.ndarray, path: str | Path, columns: int | None = 
     return path
 
 
+def save_image(image: np.ndarray, path: str | Path) -> Path:
+    """Writes one image in [-1, 1] (HWC) as a PNG of its own size (grayscale for C = 1)."""
+    pixels = to_uint8(image)
+    if pixels.ndim != 3:
+        raise ValueError(f"an image is (H, W, C), got shape {pixels.shape}")
+    Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(path, format="PNG")
+    return Path(path)
+
+
 def save_reconstructions(inputs: np.ndarray, reconstructions: np.ndarray,
                          path: str | Path) -> Path:
     """Writes a two-row PNG grid: inputs on top, their reconstructions below.
@@ -149,6 +158,9 @@ class ImageModality(Modality):
 
     def streamed_formats(self):
         return {".npz": _write_npz}
+
+    def sample_file(self):
+        return ".png", save_image  # at the model's resolution, not a 2x grid
 
     def write_reconstructions(self, inputs, outputs, stem):
         path = stem.with_name(stem.name + ".png")

@@ -52,6 +52,14 @@ def save_text(samples: np.ndarray, path: str | Path) -> Path:
     return path
 
 
+def save_one_text(tokens: np.ndarray, path: str | Path) -> Path:
+    """Writes one sample ``(T,)`` as its text alone (UTF-8)."""
+    path = Path(path)
+    (text,) = sample_texts(np.asarray(tokens)[None])
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def save_jsonl(samples: np.ndarray, path: str | Path) -> Path:
     """Writes samples as JSON lines ``{"sample": i, "text": ...}``."""
     path = Path(path)
@@ -89,6 +97,9 @@ class TextModality(Modality):
 
     def formats(self):
         return {".txt": save_text, ".jsonl": save_jsonl}
+
+    def sample_file(self):
+        return ".txt", save_one_text
 
     def sample_quality(self, spec, samples, test_batches, names, context):
         chunks = list(sample_chunks(samples, context.num_samples, context.batch_size))

@@ -129,3 +129,15 @@ def test_sample_quality_is_zero_distance_for_the_test_clips_themselves():
     assert abs(same["mel_fd"]) < 1e-3 and silent["mel_fd"] > 100
     assert same["silent_share"] == 0.0 and silent["silent_share"] == 1.0
     np.testing.assert_allclose(same["level_dbfs"], same["level_dbfs_test"])
+
+
+def test_a_folder_gets_one_wav_per_clip(tmp_path):
+    modality = modality_of(SPEC)
+    x = clips(n=3, t=800) * 0.5
+    written = modality.save_folder(iter([x[:2], x[2:]]), 3, tmp_path / "clips")
+    assert [p.name for p in written] == ["sample_00000.wav", "sample_00001.wav",
+                                         "sample_00002.wav"]
+    for path, clip in zip(written, x, strict=True):
+        assert path.read_bytes() == save_wav(clip[None], tmp_path / "one.wav").read_bytes()
+    with pytest.raises(ValueError, match="already holds 3 sample files"):
+        modality.save_folder(iter([x]), 3, tmp_path / "clips")

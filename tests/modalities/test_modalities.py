@@ -26,3 +26,18 @@ def test_a_dataset_of_an_unknown_modality_is_refused():
     video = DatasetSpec("clips", "video", (16, 64, 64, 3), None, {"train": 10})
     with pytest.raises(DatasetError, match="holds 'video' data, and no modality"):
         modality_of(video)
+
+
+def test_one_file_per_sample_where_a_sample_has_a_file(tmp_path):
+    from genjax.data.text import encode_bytes
+
+    text = modalities()["text"]
+    tokens = np.stack([encode_bytes("In the beginning"), encode_bytes("God created  it.")])
+    written = text.save_folder(iter([tokens]), 2, tmp_path / "texts")
+    assert [p.read_text() for p in written] == ["In the beginning", "God created  it."]
+    with pytest.raises(ValueError, match=r"no one-file-per-sample format.*\.npz"):
+        modality_of(POINTS).save_folder(iter([np.zeros((2, 2))]), 2, tmp_path / "points")
+    assert not (tmp_path / "points").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        text.check_folder_output(tmp_path / "file")

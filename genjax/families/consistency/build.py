@@ -34,7 +34,7 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
             num_classes=net.num_classes,
             sample_steps=c.sample_steps,
             mid_sigmas=tuple(float(s) for s in c.mid_sigmas),
-            clip=net.images,
+            clip=net.bounded,
             data_key=context.modality.batch_key,
         )
     except ValueError as e:

@@ -1,4 +1,5 @@
-"""From a ``ddpm`` config to the Diffusion objective: a UNet on images, an MLP on points."""
+"""From a ``ddpm`` config to the Diffusion objective: a UNet on images, DiffWave's network on
+audio, an MLP on points."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from genjax.families._build import denoiser, warmup_adam
 
 
 def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
-    """A DDPM/DDIM diffusion model: a UNet on images, an MLP denoiser on points."""
+    """A DDPM/DDIM diffusion model: a UNet on images, DiffWave's network on audio (the
+    DiffWave model: the same objective and samplers), an MLP denoiser on points."""
     from genjax.families.diffusion import Diffusion, make_schedule
 
     d = config.diffusion
-    net = denoiser(config, spec, context, "ddpm", ("ddpm_mnist", "ddpm_toy2d"))
+    net = denoiser(config, spec, context, "ddpm", ("ddpm_mnist", "ddpm_toy2d", "diffwave_digits"))
     return Diffusion(
         model=net.model,
         schedule=make_schedule(d.schedule, d.timesteps),
@@ -29,7 +31,7 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
         ddim_eta=d.ddim_eta,
         ddpm_variance=d.ddpm_variance,
         guidance=d.guidance,
-        clip_denoised=net.images,
+        clip_denoised=net.bounded,
         decoder="discretized" if net.images else "gaussian",
         bound_timesteps=config.eval.get("bound_timesteps", 0),
         data_key=context.modality.batch_key,

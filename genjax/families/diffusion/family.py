@@ -15,9 +15,9 @@ from genjax.families.diffusion.schedules import (
 
 FAMILIES = (Family(
     name="ddpm", build=build,
-    summary="DDPM/DDIM diffusion: linear/cosine schedules, eps/x0/v, min-SNR, UNet or MLP "
-            "denoiser, classifier-free guidance, bits/dim bound",
-    modalities=("image", "points"), objectives=(Diffusion,), smallest=smallest_config),)
+    summary="DDPM/DDIM diffusion: linear/cosine schedules, eps/x0/v, min-SNR, a UNet, "
+            "DiffWave (audio) or MLP denoiser, classifier-free guidance, bits/dim bound",
+    modalities=("image", "points", "audio"), objectives=(Diffusion,), smallest=smallest_config),)
 
 __all__ = ["FAMILIES", "SAMPLERS", "Diffusion", "NoiseSchedule", "cosine_schedule",
            "linear_schedule", "make_schedule"]

@@ -40,7 +40,7 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
             s_min=e.s_min,
             s_max=e.s_max,
             guidance=e.guidance,
-            clip=net.images,
+            clip=net.bounded,
             data_key=context.modality.batch_key,
         )
     except ValueError as e:

@@ -42,7 +42,7 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
             solver=f.solver,
             sample_steps=f.sample_steps,
             guidance=f.guidance,
-            clip=net.images,
+            clip=net.bounded,
             bits_per_dim=net.images,
             likelihood_solver=config.eval.get("likelihood_solver", "rk4"),
             likelihood_steps=config.eval.get("likelihood_steps", 32),

@@ -15,7 +15,7 @@ from genjax.core.collectives import device_key
 from genjax.core.objective import Capabilities, SampleOption
 from genjax.core.state import TrainState, apply_updates
 from genjax.data.text import encode_bytes
-from genjax.families.lm.sampling import generate, padded_length
+from genjax.nn.decoding import generate, padded_length
 
 Array = jax.Array
 LN2 = math.log(2.0)
@@ -57,7 +57,7 @@ class LanguageModel:
     exponential ``genjax eval`` reports as ``test_perplexity`` (per byte).
 
     ``sample`` continues a prompt with the model's cached ``decode`` in one compiled
-    ``lax.scan`` (:func:`genjax.families.lm.sampling.generate`), padded to a power of two so
+    ``lax.scan`` (:func:`genjax.nn.decoding.generate`), padded to a power of two so
     that prompts of any length reuse the program; it returns the prompt and its
     continuation, ``(num, len(prompt bytes) + length)`` int32 tokens.
 

@@ -37,7 +37,7 @@ def build_prior(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     """The prior stage of a trained VQ-VAE run (``model.vqvae_dir``), frozen into the state."""
     from genjax.families.vqvae.networks import check_image_side
     from genjax.families.vqvae.prior import HeldTree, VQVAEPrior
-    from genjax.families.vqvae.prior_network import CodeTransformer
+    from genjax.families.vqvae.prior_network import CodePrior
 
     m = config.model
     vq_config, vq_objective, vq_state = first_stage(config, context, "vqvae_dir", ("vqvae",),
@@ -45,9 +45,8 @@ def build_prior(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     side = check_image_side(image_size(config, spec), len(vq_config.model.features))
     return VQVAEPrior(
         vqvae=vq_objective,
-        prior=CodeTransformer(num_codes=vq_config.model.num_codes, length=side * side,
-                              width=m.width, depth=m.depth, heads=m.heads,
-                              mlp_ratio=m.mlp_ratio),
+        prior=CodePrior(num_codes=vq_config.model.num_codes, length=side * side,
+                        width=m.width, depth=m.depth, heads=m.heads, mlp_ratio=m.mlp_ratio),
         optimizer=adam(config.optim),
         frozen=HeldTree({"params": vq_state.params, "model_state": vq_state.model_state}),
         data_key=context.modality.batch_key,

@@ -2,9 +2,9 @@
 
 Training: each batch of images is encoded to code grids by the frozen VQ-VAE inside the step
 (nearest codes of the encoder outputs), flattened in raster order (49 codes for a 7x7 grid)
-and the prior (:class:`genjax.families.vqvae.prior_network.CodeTransformer`) is trained by
-maximum likelihood
-(cross-entropy per code, in nats).
+and the prior (:class:`genjax.families.vqvae.prior_network.CodePrior`: the shared
+:class:`genjax.nn.transformer.Transformer`) is trained by maximum likelihood (cross-entropy
+per code, in nats).
 
 Where the frozen VQ-VAE lives: the builder loads the VQ-VAE run's latest checkpoint and
 ``init`` copies its parameters and quantiser state into this run's
@@ -14,9 +14,9 @@ PRIOR_DIR`` decodes with exactly the VQ-VAE the prior was trained on, even if th
 trains further later. The VQ-VAE run folder is still read at build time for its config (the
 architecture).
 
-Sampling: codes are drawn one position at a time in a ``lax.fori_loop`` (each iteration runs
-the causal Transformer on the partial grid and draws position t from its logits / temperature),
-then decoded by the frozen VQ-VAE to images in [-1, 1].
+Sampling: codes are drawn one position at a time in one ``lax.scan`` over the Transformer's
+key/value cache (position t from its logits / temperature, key ``fold_in(key, t)``), then
+decoded by the frozen VQ-VAE to images in [-1, 1].
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ import optax
 from genjax.core.objective import Capabilities, SampleOption
 from genjax.core.state import TrainState, apply_updates
 from genjax.families.vqvae.objective import VQVAE
-from genjax.families.vqvae.prior_network import CodeTransformer
+from genjax.families.vqvae.prior_network import CodePrior
+from genjax.nn.decoding import generate
 
 PyTree = Any
 
@@ -75,7 +76,7 @@ class VQVAEPrior:
     """
 
     vqvae: VQVAE
-    prior: CodeTransformer
+    prior: CodePrior
     optimizer: optax.GradientTransformation
     frozen: HeldTree
     capabilities: ClassVar[Capabilities] = Capabilities(test_metrics=True, sample_options=(
@@ -132,7 +133,8 @@ class VQVAEPrior:
 
     def sample_codes(self, params: PyTree, key: jax.Array, num: int,
                      temperature: float = 1.0) -> jax.Array:
-        """``num`` code sequences ``(num, T)`` drawn position by position (``lax.fori_loop``).
+        """``num`` code sequences ``(num, T)`` drawn position by position in one ``lax.scan``
+        over the prior's cached ``decode`` (:func:`genjax.nn.decoding.generate`).
 
         Args:
           params: the prior's parameters.
@@ -145,15 +147,11 @@ class VQVAEPrior:
         """
         if temperature <= 0:
             raise ValueError(f"temperature must be > 0, got {temperature}")
-
-        def body(t, codes):
-            logits = self.prior.apply({"params": params}, codes)
-            step_logits = jax.lax.dynamic_index_in_dim(logits, t, axis=1, keepdims=False)
-            drawn = jax.random.categorical(jax.random.fold_in(key, t), step_logits / temperature)
-            return jax.lax.dynamic_update_index_in_dim(codes, drawn.astype(jnp.int32), t, 1)
-
-        start = jnp.zeros((num, self.prior.length), jnp.int32)
-        return jax.lax.fori_loop(0, self.prior.length, body, start)
+        # the start token, then T positions decoded with the key/value cache in one scan
+        prompt = jnp.full((num, self.prior.length + 1), self.prior.start_token, jnp.int32)
+        out = generate(self.prior, params, prompt, jnp.asarray(1), key,
+                       jnp.asarray(temperature, jnp.float32), jnp.asarray(0), jnp.asarray(1.0))
+        return out[:, 1:]
 
     def sample(self, state: TrainState, key: jax.Array, num: int,
                temperature: float = 1.0) -> jax.Array:

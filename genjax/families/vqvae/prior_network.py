@@ -1,13 +1,14 @@
-"""A small causal Transformer over a flattened code grid (the VQ-VAE's learned prior).
+"""The VQ-VAE's learned prior: the shared decoder-only Transformer over a flattened code grid.
 
-``CodeTransformer(codes (B, T)) -> logits (B, T, K)``: position ``t``'s logits are the
-distribution of ``codes[:, t]`` given ``codes[:, :t]`` (raster order). Inside, the sequence is
-shifted right behind a learned start token, so position t only attends to the start token and
-codes before t (a causal mask); ``logits[:, t]`` never depends on ``codes[:, t:]``.
-
-Layers (pre-LayerNorm, GPT-2 style): token + learned position embeddings, ``depth`` blocks of
-``x + attention(LN(x))`` and ``x + MLP(LN(x))`` (GELU, ``mlp_ratio`` times wider), a last
-LayerNorm and a linear head to K logits.
+``CodePrior(codes (B, T)) -> logits (B, T, K)``: position ``t``'s logits are the distribution
+of ``codes[:, t]`` given ``codes[:, :t]`` (raster order). The sequence is shifted right behind
+a start token (id ``K``, one more than the codes), so ``logits[:, t]`` never depends on
+``codes[:, t:]``. The network is :class:`genjax.nn.transformer.Transformer` (pre-LayerNorm,
+causal attention, learned positions, the output tied to the token embedding, GPT-2 init) over
+``K + 1`` tokens; the start token's logit is dropped, so the distribution is over the ``K``
+codes. Its cached ``decode`` path lets the prior sample all ``T`` codes in one ``lax.scan``
+(:func:`genjax.nn.decoding.generate`) instead of re-running the network on the partial grid
+for every position.
 """
 
 from __future__ import annotations
@@ -16,28 +17,16 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from genjax.nn.transformer import Cache, Transformer
+
 Array = jax.Array
 
 
-class _Block(nn.Module):
-    width: int
-    heads: int
-    mlp_ratio: int
-
-    @nn.compact
-    def __call__(self, x: Array, mask: Array) -> Array:
-        h = nn.MultiHeadDotProductAttention(num_heads=self.heads, qkv_features=self.width)(
-            nn.LayerNorm()(x), mask=mask)
-        x = x + h
-        h = nn.Dense(self.mlp_ratio * self.width)(nn.LayerNorm()(x))
-        return x + nn.Dense(self.width)(nn.gelu(h))
-
-
-class CodeTransformer(nn.Module):
+class CodePrior(nn.Module):
     """Autoregressive model of code sequences.
 
     Attributes:
-      num_codes: K, the vocabulary (codebook size).
+      num_codes: K, the vocabulary (codebook size); the start token is id K.
       length: T, the sequence length (code grid side squared).
       width: model width.
       depth: number of Transformer blocks.
@@ -52,7 +41,19 @@ class CodeTransformer(nn.Module):
     heads: int = 4
     mlp_ratio: int = 4
 
-    @nn.compact
+    def _network(self, **name) -> Transformer:
+        return Transformer(vocab_size=self.num_codes + 1, max_len=self.length,
+                           features=self.width, num_layers=self.depth, num_heads=self.heads,
+                           mlp_ratio=self.mlp_ratio, **name)
+
+    def setup(self):
+        self.transformer = self._network()
+
+    @property
+    def start_token(self) -> int:
+        """The id fed before the first code."""
+        return self.num_codes
+
     def __call__(self, codes: Array) -> Array:
         """Next-code logits.
 
@@ -63,15 +64,18 @@ class CodeTransformer(nn.Module):
           float32 ``(B, T, K)``: ``logits[:, t]`` scores ``codes[:, t]`` given ``codes[:, :t]``.
         """
         if codes.ndim != 2 or codes.shape[1] != self.length:
-            raise ValueError(f"CodeTransformer expects codes of shape (batch, {self.length}); "
+            raise ValueError(f"the code prior expects codes of shape (batch, {self.length}); "
                              f"got {codes.shape}")
-        if self.width % self.heads:
-            raise ValueError(f"width {self.width} must be divisible by heads {self.heads}")
-        start = jnp.full((codes.shape[0], 1), self.num_codes, codes.dtype)
+        start = jnp.full((codes.shape[0], 1), self.start_token, codes.dtype)
         inputs = jnp.concatenate([start, codes[:, :-1]], axis=1)
-        x = nn.Embed(self.num_codes + 1, self.width, name="embed")(inputs)
-        x = x + self.param("position", nn.initializers.normal(0.02), (self.length, self.width))
-        mask = nn.make_causal_mask(inputs)
-        for _ in range(self.depth):
-            x = _Block(self.width, self.heads, self.mlp_ratio)(x, mask)
-        return nn.Dense(self.num_codes, name="head")(nn.LayerNorm()(x)).astype(jnp.float32)
+        return self.transformer(inputs)[..., :self.num_codes]
+
+    def init_cache(self, batch: int, max_len: int | None = None) -> Cache:
+        """An empty key/value cache (no parameters needed: callable on the unbound module)."""
+        return self._network(parent=None).init_cache(batch, max_len)
+
+    def decode(self, token: Array, position: Array, cache: Cache) -> tuple[Array, Cache]:
+        """The logits ``(B, K)`` of the code at ``position`` given ``token (B,)`` there (the
+        start token at 0, code ``position - 1`` after), and the updated cache."""
+        logits, cache = self.transformer.decode(token, position, cache)
+        return logits[:, :self.num_codes], cache

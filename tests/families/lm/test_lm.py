@@ -11,7 +11,7 @@ import pytest
 
 from genjax.families.lm.objective import LanguageModel
 from genjax.families.lm.rnn import RNNLanguageModel
-from genjax.families.lm.sampling import filter_logits, generate, sample_token
+from genjax.nn.decoding import filter_logits, generate, sample_token
 from genjax.nn.transformer import Transformer
 
 CONTEXT = 24

@@ -10,7 +10,7 @@ from genjax.core.collectives import DATA_AXIS
 from genjax.families.vqvae.networks import VQDecoder, VQEncoder
 from genjax.families.vqvae.objective import VQVAE, image_quality
 from genjax.families.vqvae.prior import HeldTree, VQVAEPrior
-from genjax.families.vqvae.prior_network import CodeTransformer
+from genjax.families.vqvae.prior_network import CodePrior
 
 
 def tiny_vqvae(**kw) -> VQVAE:
@@ -91,8 +91,7 @@ def test_prior_learns_and_samples_decodable_codes():
     vq = tiny_vqvae()
     batch = images()
     vq_state = vq.init(jax.random.PRNGKey(0), batch)
-    prior = VQVAEPrior(vqvae=vq, prior=CodeTransformer(num_codes=8, length=4, width=8, depth=1,
-                                                       heads=2),
+    prior = VQVAEPrior(vqvae=vq, prior=CodePrior(num_codes=8, length=4, width=8, depth=1, heads=2),
                        optimizer=optax.adam(1e-2),
                        frozen=HeldTree({"params": vq_state.params,
                                         "model_state": vq_state.model_state}))

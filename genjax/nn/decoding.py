@@ -1,9 +1,11 @@
-"""Token sampling for language models: temperature, top-k, top-p, one compiled scan.
+"""Autoregressive decoding with a cache: temperature, top-k, top-p, one compiled scan.
 
-:func:`generate` feeds a padded prompt through the model's ``decode`` one position at a
-time inside a single ``lax.scan`` (the model's cache: keys and values, or RNN states); at
-positions inside the prompt the next token is the prompt's, after it a sample. The prompt's
-length is an array, so prompts of any length share one compiled program per padded length.
+:func:`generate` feeds a padded prompt through a model's ``decode`` one position at a time
+inside a single ``lax.scan`` (the model's cache: a Transformer's keys and values
+(:mod:`genjax.nn.transformer`), an RNN's states); at positions inside the prompt the next
+token is the prompt's, after it a sample. The prompt's length is an array, so prompts of any
+length share one compiled program per padded length. The language models (``gpt``, ``rnn``)
+and the VQ-VAE's code prior sample through it.
 """
 
 from __future__ import annotations
