@@ -178,8 +178,10 @@ class Modality:
         return self.save(samples, stem.with_name(stem.name + self.sample_formats[0]))
 
     def write_reconstructions(self, inputs: np.ndarray, outputs: np.ndarray,
-                              stem: Path) -> Path:
-        """Inputs beside their reconstructions (autoencoders); ``stem`` + a suffix."""
+                              stem: Path, sources: np.ndarray | None = None) -> Path:
+        """Inputs beside their reconstructions (autoencoders); ``stem`` + a suffix. With
+        ``sources`` (a translation model's inputs): sources | outputs | inputs (the
+        targets)."""
         raise ValueError(f"{self.name} data has no reconstruction view")
 
     def sample_quality(self, spec: DatasetSpec, samples: SampleChunks,
