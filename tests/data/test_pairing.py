@@ -95,7 +95,7 @@ def test_paired_batches_resume_exactly_and_match_genjax_eval():
     make = lambda: Batches(source, 8, seed=1, transform=images_to_float(16), pairing=pairing)
     straight = [b for _, b in make().iterate(0, stop=12)]
     resumed = [b for _, b in make().iterate(7, stop=12)]  # a fresh pipeline, from step 7
-    for a, b in zip(straight[7:], resumed):
+    for a, b in zip(straight[7:], resumed, strict=True):
         for key in ("image", "source", "label"):
             np.testing.assert_array_equal(a[key], b[key])
     assert (straight[0]["source"] != straight[5]["source"]).any()  # epoch 1: new holes

@@ -159,7 +159,10 @@ class Pix2Pix:
         """The translations of ``batch["source"]`` (eval mode: no dropout), float32 in
         [-1, 1]."""
         del key
-        source, _ = self._pair(batch)
+        if SOURCE_KEY not in batch:
+            raise ValueError(f"pix2pix translates batch[{SOURCE_KEY!r}]; this batch has "
+                             f"{sorted(batch)} (set --config.data.pairing=edges or inpaint)")
+        source = jnp.asarray(batch[SOURCE_KEY], jnp.float32)
         return self._translate(state.params["generator"], source, False).astype(jnp.float32)
 
     def test_metrics(self, state: TrainState, batch: dict[str, jax.Array],
