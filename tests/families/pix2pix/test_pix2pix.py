@@ -2,6 +2,8 @@
 direct (vjp-free) reference of the paper's updates, L1/PSNR against float64 NumPy, the
 source | output | target grid, and build errors that name the fix."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -98,23 +100,23 @@ def _noisy(params, key):
 
 def test_unet_generator_matches_pytorch():
     b = _batch()
-    params = _noisy(G.init(jax.random.PRNGKey(0), b["source"], train=False)["params"],
-                    jax.random.PRNGKey(1))
-    out = G.apply({"params": params}, b["source"], train=False)
+    init = jax.jit(functools.partial(G.init, train=False))  # one compile, not op by op
+    params = _noisy(init(jax.random.PRNGKey(0), b["source"])["params"], jax.random.PRNGKey(1))
+    out = jax.jit(functools.partial(G.apply, train=False))({"params": params}, b["source"])
     assert out.shape == (4, 16, 16, 1)
     np.testing.assert_allclose(out, torch_unet(params, b["source"]), atol=2e-5)
 
 
 def test_patchgan_matches_pytorch_with_16_pixel_patches():
     b = _batch()
-    params = _noisy(D.init(jax.random.PRNGKey(2), b["source"], b["image"])["params"],
+    params = _noisy(jax.jit(D.init)(jax.random.PRNGKey(2), b["source"], b["image"])["params"],
                     jax.random.PRNGKey(3))
-    logits = D.apply({"params": params}, b["source"], b["image"])
+    logits = jax.jit(D.apply)({"params": params}, b["source"], b["image"])
     assert logits.shape == (4, 6, 6)  # 16 -> 8 (s2) -> 7 -> 6 (k4 s1 p1)
     np.testing.assert_allclose(logits, torch_patchgan(params, b["source"], b["image"]),
                                atol=2e-5)
     # logit (0, 0) sees input pixels [0, 16) only (receptive field 16, offset -3 - 1 ...)
-    grad = jax.grad(lambda s: D.apply({"params": params}, s, b["image"])[0, 0, 0])(
+    grad = jax.jit(jax.grad(lambda s: D.apply({"params": params}, s, b["image"])[0, 0, 0]))(
         jnp.asarray(b["source"]))
     rows = np.nonzero(np.abs(np.asarray(grad[0, :, :, 0])).sum(axis=1))[0]
     assert rows.max() < 16 and (np.abs(np.asarray(grad[1:])) == 0).all()
@@ -130,21 +132,21 @@ def _softplus(x):
 def test_train_step_is_d_then_g_against_the_updated_d():
     objective = _objective(l1_weight=100.0)
     batch = _batch()
-    state = objective.init(jax.random.PRNGKey(0), batch)
+    state = jax.jit(objective.init)(jax.random.PRNGKey(0), batch)
     key = jax.random.PRNGKey(7)
     new, metrics = jax.jit(objective.train_step)(state, batch, key)
 
     gp, dp = state.params["generator"], state.params["discriminator"]
     src, img = jnp.asarray(batch["source"]), jnp.asarray(batch["image"])
     translate = lambda p: G.apply({"params": p}, src, train=True, rngs={"dropout": key})
-    fake = translate(gp)
+    fake = jax.jit(translate)(gp)
 
     def d_ref(p):
         real = D.apply({"params": p}, src, img)
         fk = D.apply({"params": p}, src, fake)
         return 0.5 * (jnp.mean(_softplus(-real)) + jnp.mean(_softplus(fk)))
 
-    d_grads = jax.grad(d_ref)(dp)
+    d_grads = jax.jit(jax.grad(d_ref))(dp)
     tx_d = optax.adam(2e-3, b1=0.5)
     upd, _ = tx_d.update(d_grads, tx_d.init(dp), dp)
     dp1 = optax.apply_updates(dp, upd)
@@ -154,7 +156,7 @@ def test_train_step_is_d_then_g_against_the_updated_d():
         return (jnp.mean(_softplus(-D.apply({"params": dp1}, src, x)))
                 + 100.0 * jnp.mean(jnp.abs(x - img)))
 
-    g_grads = jax.grad(g_ref)(gp)
+    g_grads = jax.jit(jax.grad(g_ref))(gp)
     tx_g = optax.adam(1e-3, b1=0.5)
     upd, _ = tx_g.update(g_grads, tx_g.init(gp), gp)
     gp1 = optax.apply_updates(gp, upd)
@@ -162,8 +164,8 @@ def test_train_step_is_d_then_g_against_the_updated_d():
     for got, want in ((new.params["discriminator"], dp1), (new.params["generator"], gp1)):
         for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(metrics["d_loss"], d_ref(dp), rtol=1e-5)
-    np.testing.assert_allclose(metrics["g_loss"], g_ref(gp), rtol=1e-5)
+    np.testing.assert_allclose(metrics["d_loss"], jax.jit(d_ref)(dp), rtol=1e-5)
+    np.testing.assert_allclose(metrics["g_loss"], jax.jit(g_ref)(gp), rtol=1e-5)
     np.testing.assert_allclose(metrics["g_l1"], np.abs(np.asarray(fake) - batch["image"]).mean(),
                                rtol=1e-5)
 
@@ -171,9 +173,10 @@ def test_train_step_is_d_then_g_against_the_updated_d():
 def test_translation_is_deterministic_and_metrics_match_float64_numpy():
     objective = _objective()
     batch = _batch(n=6, seed=3)
-    state = objective.init(jax.random.PRNGKey(0), batch)
-    a = objective.reconstruct(state, batch, jax.random.PRNGKey(1))
-    np.testing.assert_array_equal(a, objective.reconstruct(state, batch, jax.random.PRNGKey(2)))
+    state = jax.jit(objective.init)(jax.random.PRNGKey(0), batch)
+    translate = jax.jit(objective.reconstruct)
+    a = translate(state, batch, jax.random.PRNGKey(1))
+    np.testing.assert_array_equal(a, translate(state, batch, jax.random.PRNGKey(2)))
     m = jax.jit(objective.test_metrics)(state, batch, jax.random.PRNGKey(0))
     out = (np.asarray(a, np.float64) + 1) / 2
     tgt = (batch["image"].astype(np.float64) + 1) / 2
