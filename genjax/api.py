@@ -194,7 +194,9 @@ class Model:
                             options=options)
 
     def reconstruct(self, inputs: np.ndarray, seed: int = 0) -> np.ndarray:
-        """The model's reconstructions of ``inputs`` (autoencoder families).
+        """The model's reconstructions of ``inputs`` (autoencoder families), or its
+        translations of them (a family declaring ``reconstruct_from``, e.g. pix2pix: ``inputs``
+        are sources, such as edge maps).
 
         Args:
           inputs: a batch in the model's data format (images (N, H, W, C) in [-1, 1]).
@@ -206,8 +208,8 @@ class Model:
         import jax
 
         self._require("reconstruct", "reconstructions")
-        out = self._objective.reconstruct(self._state, self._batch(inputs),
-                                          jax.random.PRNGKey(seed))
+        batch = self._batch(inputs, self._objective.capabilities.reconstruct_from)
+        out = self._objective.reconstruct(self._state, batch, jax.random.PRNGKey(seed))
         return np.asarray(out)
 
     # -- family extras (declared in the objective's capabilities) ---------------------------
@@ -341,10 +343,11 @@ class Model:
             raise TypeError(f"this {self.family!r} model's {method} does not take "
                             f"{', '.join(unknown)}; it takes {', '.join(names) or 'no options'}")
 
-    def _batch(self, inputs: np.ndarray | dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def _batch(self, inputs: np.ndarray | dict[str, np.ndarray],
+               key: str = "") -> dict[str, np.ndarray]:
         if isinstance(inputs, dict):
             return {k: np.asarray(v) for k, v in inputs.items()}
-        return {self._objective.data_key: np.asarray(inputs, np.float32)}
+        return {key or self._objective.data_key: np.asarray(inputs, np.float32)}
 
     def eval(self, seed: int = 0, out: str | Path | None = None,
              **eval_keys: Any) -> dict[str, Any]:

@@ -11,7 +11,10 @@ Two kinds of numbers, each only where it means something:
   MNIST-like data, which this module trains once and caches; InceptionV3 given its weights),
   2D mixtures by modes captured, high-quality share and reverse KL.
 
-Samples are drawn and judged ``eval.batch_size`` at a time.
+Samples are drawn and judged ``eval.batch_size`` at a time. A translation model that cannot
+sample unconditionally (``capabilities.reconstruct_from``, e.g. pix2pix) is judged the same
+way on its translations of the test split's sources (the first ``eval.num_samples`` of them,
+paired by ``data.pairing``).
 """
 
 from __future__ import annotations
@@ -34,15 +37,22 @@ INCEPTION_ENV = "GENJAX_INCEPTION_WEIGHTS"
 
 
 def iterate_split(source: Any, batch_size: int,
-                  transform: Callable[[dict], dict] | None) -> Iterator[dict[str, np.ndarray]]:
-    """Every example of a split exactly once, in stored order; the last batch may be smaller."""
+                  transform: Callable[[dict], dict] | None,
+                  pairing: Callable[[dict, np.ndarray, int], dict] | None = None
+                  ) -> Iterator[dict[str, np.ndarray]]:
+    """Every example of a split exactly once, in stored order; the last batch may be smaller.
+
+    ``pairing`` (``data.pairing``) adds each batch's source images after ``transform``, as
+    ``genjax.data.Batches`` does for an unshuffled split (epoch 0, the same rows)."""
     from genjax.data.pipeline import read_records, stack_records
 
     take = getattr(source, "take", None)
     for start in range(0, len(source), batch_size):
         rows = np.arange(start, min(start + batch_size, len(source)))
         batch = take(rows) if take is not None else stack_records(read_records(source, rows))
-        yield transform(batch) if transform is not None else batch
+        if transform is not None:
+            batch = transform(batch)
+        yield pairing(batch, rows, 0) if pairing is not None else batch
 
 
 def held_out_metrics(objective, state, batches: Iterator[dict], key: jax.Array,
@@ -104,7 +114,7 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
       WorkdirError: not a run folder, or no checkpoint.
     """
     from genjax import config as gconfig
-    from genjax.app.experiment import data_dir, load_run, read_saved_config
+    from genjax.app.experiment import data_dir, load_run, pairing, read_saved_config
     from genjax.app.sampling import check_sample_options, draw_samples, parse_sample_options
     from genjax.data import dataset_spec, load_source
     from genjax.modalities import EvalContext, modality_of
@@ -140,34 +150,41 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
     test_source = modality.examples(load_source(config.data.name, "test", data_dir(config)),
                                     spec, config.data.get("context", 0), train=False)
     transform = modality.transform(spec, config.data.image_size or None)
+    pair = pairing(config, modality)
     results: dict[str, Any] = {"workdir": str(workdir), "step": int(state.step),
                                "family": config.family, "dataset": spec.name,
                                "test_examples": len(test_source)}
     with _bar(report, len(test_source), "held-out test metrics", "example") as bar:
         results.update(held_out_metrics(
-            objective, state, iterate_split(test_source, config.train.batch_size, transform),
+            objective, state,
+            iterate_split(test_source, config.train.batch_size, transform, pair),
             keys[0], bar.update))
     results.update(exponentiated(results, objective.capabilities.exp_metrics))
 
     abilities = objective.capabilities
-    if names and ev.num_samples and not abilities.sample:
+    translated = not abilities.sample and abilities.translates
+    if names and ev.num_samples and not abilities.sample and not translated:
         results["sample_metrics_skipped"] = abilities.cannot_sample
     elif names and ev.num_samples:
         bars: list = []  # opened at the first chunk: feature networks load (or train) first
+        num = min(ev.num_samples, len(test_source)) if translated else ev.num_samples
+        translate = (translations(objective, state, test_source, transform, pair,
+                                  ev.batch_size) if translated else None)
 
         def samples(i: int, n: int) -> np.ndarray:
             if not bars:
-                bars.append(_bar(report, ev.num_samples,
-                                 f"sampling {ev.num_samples} samples", "sample"))
-            drawn = draw_samples(objective, state, jax.random.fold_in(keys[1], i), n, chunk=n,
-                                 options=options)
+                bars.append(_bar(report, num, f"{'translating' if translated else 'sampling'} "
+                                 f"{num} samples", "sample"))
+            key = jax.random.fold_in(keys[1], i)
+            drawn = (translate(i, n, key) if translate is not None else
+                     draw_samples(objective, state, key, n, chunk=n, options=options))
             bars[0].update(n)
-            if bars[0].n >= ev.num_samples:
+            if bars[0].n >= num:
                 bars[0].close()  # its time is the sampling's, not the features' after it
             return drawn
 
         context = EvalContext(
-            num_samples=ev.num_samples, batch_size=ev.batch_size, seed=seed,
+            num_samples=num, batch_size=ev.batch_size, seed=seed,
             inception_weights=ev.inception_weights or os.environ.get(INCEPTION_ENV, ""),
             domain_network=lambda: _domain_network(config, test_source, transform,
                                                    modality.batch_key),
@@ -181,7 +198,9 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
         finally:
             for bar in bars:
                 bar.close()
-        results.update({"num_samples": ev.num_samples, "sample_options": options, **quality})
+        results.update({"num_samples": num, "sample_options": options, **quality})
+        if translated:
+            results["samples_translated_from"] = f"test {abilities.reconstruct_from}"
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
     path = Path(out) if out else workdir / "eval.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -192,6 +211,26 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
 
         print(explain(results, {**GENERAL, **modality.readings()}), file=report, flush=True)
     return results
+
+
+def translations(objective, state, source: Any, transform, pair, batch_size: int
+                 ) -> Callable[[int, int, jax.Array], np.ndarray]:
+    """``translate(i, n, key)``: the objective's ``reconstruct`` of examples ``[i * batch_size,
+    i * batch_size + n)`` of a split (transformed and paired), as float32 NumPy: the samples
+    of a translation model (``capabilities.reconstruct_from``)."""
+    from genjax.data.pipeline import read_records, stack_records
+
+    fn = jax.jit(objective.reconstruct)
+    take = getattr(source, "take", None)
+
+    def translate(i: int, n: int, key: jax.Array) -> np.ndarray:
+        rows = np.arange(i * batch_size, i * batch_size + n)
+        batch = take(rows) if take is not None else stack_records(read_records(source, rows))
+        batch = transform(batch) if transform is not None else batch
+        batch = pair(batch, rows, 0) if pair is not None else batch
+        return np.asarray(jax.device_get(fn(state, batch, key)), np.float32)
+
+    return translate
 
 
 def _bar(stream: TextIO | None, total: int, desc: str, unit: str):

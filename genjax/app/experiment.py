@@ -185,15 +185,38 @@ def build_objective(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec,
                           f"(shape {spec.shape}): {err}") from err
 
 
+def pairing(config: ml_collections.ConfigDict, modality: Modality):
+    """The ``data.pairing`` of a config (``genjax.data.pairing.Pairing``: a source image
+    added to every batch for image-to-image translation), or None (no key, or ``""``).
+
+    ``data.mask_size`` is the side of an ``inpaint`` hole (default 12 pixels).
+
+    Raises:
+      ConfigError: an unknown pairing or a bad hole size.
+    """
+    from genjax.data.pairing import Pairing
+
+    kind = config.data.get("pairing", "")
+    if not kind:
+        return None
+    try:
+        return Pairing(kind, seed=config.seed, hole=config.data.get("mask_size", 12),
+                       field=modality.batch_key)
+    except gdata.DatasetError as err:
+        raise ConfigError(f"data.pairing: {err}") from err
+
+
 def make_batches(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec, split: str, *,
                  shuffle: bool, shard_index: int = 0, shard_count: int = 1):
-    """Deterministic batches of one split, transformed for the model by its modality."""
+    """Deterministic batches of one split, transformed for the model by its modality (and
+    paired, with ``data.pairing``)."""
     modality = modality_of(spec)
     source = modality.examples(gdata.load_source(config.data.name, split, data_dir(config)),
                                spec, config.data.get("context", 0), train=split == "train")
     transform = modality.transform(spec, config.data.image_size or None)
     return gdata.Batches(source, config.train.batch_size, config.seed, shuffle=shuffle,
-                         transform=transform, shard_index=shard_index, shard_count=shard_count)
+                         transform=transform, shard_index=shard_index, shard_count=shard_count,
+                         pairing=pairing(config, modality))
 
 
 def build(config: ml_collections.ConfigDict, *, shard_index: int = 0, shard_count: int = 1,

@@ -148,8 +148,10 @@ class SampleWriter(Protocol):
         ...
 
     def write_reconstructions(self, inputs: np.ndarray, outputs: np.ndarray,
-                              stem: Path) -> Path:
-        """Writes inputs beside their reconstructions to ``stem`` plus a suffix."""
+                              stem: Path, sources: np.ndarray | None = None) -> Path:
+        """Writes inputs beside their reconstructions to ``stem`` plus a suffix; with
+        ``sources`` (a translation's inputs) those first, then the outputs, then ``inputs``
+        (the targets)."""
         ...
 
 
@@ -445,9 +447,11 @@ def _train_from(objective, batches, workdir, settings, seed, keys, state, checkp
                 if recon_fn is not None:
                     inputs = recon_inputs(recon_batches, RECON_COLUMNS)
                     recon = recon_fn(local, inputs, jax.random.fold_in(keys["sample"], step))
+                    sources = ({"sources": inputs[abilities.reconstruct_from]}
+                               if abilities.translates else {})
                     written = writer.write_reconstructions(
                         inputs[objective.data_key], np.asarray(recon),
-                        workdir / "samples" / f"recon_step_{step:07d}")
+                        workdir / "samples" / f"recon_step_{step:07d}", **sources)
                     metrics_log.write_sample_file("reconstructions", written, step)
             if step % settings.checkpoint_every == 0 or step == settings.steps:
                 save(state)

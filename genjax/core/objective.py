@@ -11,7 +11,11 @@ discovered by calling a method and catching its error:
   their types and help, so ``genjax sample RUN --help`` shows them and ``genjax sample`` passes
   only those. ``sample=False`` comes with ``cannot_sample``: why, and what to run instead.
 * ``reconstruct=True``: ``reconstruct(state, batch, key) -> images`` (autoencoders); the loop
-  then writes reconstruction grids next to the sample grids.
+  then writes reconstruction grids next to the sample grids. With ``reconstruct_from`` (a
+  batch key, e.g. ``"source"``) ``reconstruct`` translates that field into the data
+  (image-to-image translation): the grids show source | output | target, and ``genjax eval``
+  judges the translations of the test split's sources as the samples of a model that cannot
+  ``sample`` unconditionally.
 * ``test_metrics=True``: ``test_metrics(state, batch, key) -> Metrics``, per-batch means of
   the expensive held-out numbers ``genjax eval`` reports with a ``test_`` prefix (an ELBO, an
   IWAE bound, bits per dimension); without it ``genjax eval`` averages ``eval_metrics``.
@@ -77,6 +81,8 @@ class Capabilities:
       log_prob: it has ``log_prob(state, batch, key, **log_prob_options)``.
       log_prob_options: the keyword options of ``log_prob``.
       log_prob_about: one line: what ``log_prob`` returns (exact, a bound, an estimate).
+      reconstruct_from: the batch key ``reconstruct`` translates from when it is not the data
+        itself (a translation model's ``"source"``); needs ``reconstruct``.
     """
 
     sample: bool = True
@@ -90,6 +96,7 @@ class Capabilities:
     log_prob: bool = False
     log_prob_options: tuple[SampleOption, ...] = ()
     log_prob_about: str = ""
+    reconstruct_from: str = ""
 
     def __post_init__(self):
         if not self.sample and not self.cannot_sample:
@@ -103,6 +110,14 @@ class Capabilities:
                              "returns (exact, a bound, an estimate)")
         if self.log_prob_options and not self.log_prob:
             raise ValueError("log_prob_options need log_prob=True")
+        if self.reconstruct_from and not self.reconstruct:
+            raise ValueError("reconstruct_from needs reconstruct=True (reconstruct translates "
+                             "that batch field)")
+
+    @property
+    def translates(self) -> bool:
+        """Whether ``reconstruct`` translates another batch field (``reconstruct_from``)."""
+        return bool(self.reconstruct_from)
 
     def option_names(self) -> tuple[str, ...]:
         """The names of ``sample_options``."""

@@ -114,6 +114,9 @@ class Batches:
       transform: applied to each stacked batch (pure numpy function).
       shard_index: this host's shard, in ``[0, shard_count)``.
       shard_count: number of hosts sharing each global batch.
+      pairing: applied after ``transform`` as ``pairing(batch, rows, epoch)`` with the
+        batch's source rows and epoch (``genjax.data.pairing.Pairing``: a source image for
+        image-to-image translation), so it too is a pure function of ``(seed, index)``.
 
     Raises:
       DatasetError: invalid sizes, or fewer examples than one batch.
@@ -129,6 +132,7 @@ class Batches:
         transform: Transform | None = None,
         shard_index: int = 0,
         shard_count: int = 1,
+        pairing: Callable[[Batch, np.ndarray, int], Batch] | None = None,
     ):
         if batch_size < 1:
             raise DatasetError(f"batch_size must be at least 1, got {batch_size}.")
@@ -156,6 +160,7 @@ class Batches:
         self.transform = transform
         self.shard_index = shard_index
         self.shard_count = shard_count
+        self.pairing = pairing
         self.num_examples = num_examples
         self.local_batch_size = batch_size // shard_count
         self.steps_per_epoch = num_examples // batch_size
@@ -207,7 +212,11 @@ class Batches:
         rows = self.indices(index)
         take = getattr(self.source, "take", None)
         batch = take(rows) if take is not None else stack_records(read_records(self.source, rows))
-        return self.transform(batch) if self.transform is not None else batch
+        if self.transform is not None:
+            batch = self.transform(batch)
+        if self.pairing is not None:
+            batch = self.pairing(batch, rows, index // self.steps_per_epoch)
+        return batch
 
     def iterate(
         self, start: int = 0, *, stop: int | None = None, prefetch: int = 0

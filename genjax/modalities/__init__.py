@@ -236,8 +236,10 @@ class Modality:
                      for suffix in self.loop_formats)
 
     def write_reconstructions(self, inputs: np.ndarray, outputs: np.ndarray,
-                              stem: Path) -> Path:
-        """Inputs beside their reconstructions (autoencoders); ``stem`` + a suffix."""
+                              stem: Path, sources: np.ndarray | None = None) -> Path:
+        """Inputs beside their reconstructions (autoencoders); ``stem`` + a suffix. With
+        ``sources`` (a translation model's inputs): sources | outputs | inputs (the
+        targets)."""
         raise ValueError(f"{self.name} data has no reconstruction view")
 
     def sample_quality(self, spec: DatasetSpec, samples: SampleChunks,

@@ -111,13 +111,16 @@ def save_image(image: np.ndarray, path: str | Path) -> Path:
 
 
 def save_reconstructions(inputs: np.ndarray, reconstructions: np.ndarray,
-                         path: str | Path) -> Path:
-    """Writes a two-row PNG grid: inputs on top, their reconstructions below.
+                         path: str | Path, sources: np.ndarray | None = None) -> Path:
+    """Writes a two-row PNG grid: inputs on top, their reconstructions below; with
+    ``sources`` (a translation's inputs) three rows: sources, reconstructions (the
+    translations), inputs (the targets).
 
     Args:
       inputs: (N, H, W, C) in [-1, 1].
       reconstructions: the same shape, in [-1, 1].
       path: the .png file to write.
+      sources: None, or the same shape, in [-1, 1].
 
     Returns:
       The path written.
@@ -126,8 +129,14 @@ def save_reconstructions(inputs: np.ndarray, reconstructions: np.ndarray,
     if inputs.shape != reconstructions.shape:
         raise ValueError(f"inputs {inputs.shape} and reconstructions {reconstructions.shape} "
                          "must have the same shape")
-    return save_image_grid(np.concatenate([inputs, reconstructions]), path,
-                           columns=len(inputs))
+    rows = [inputs, reconstructions]
+    if sources is not None:
+        sources = np.asarray(sources)
+        if sources.shape != inputs.shape:
+            raise ValueError(f"sources {sources.shape} and inputs {inputs.shape} must have "
+                             "the same shape")
+        rows = [sources, reconstructions, inputs]
+    return save_image_grid(np.concatenate(rows), path, columns=len(inputs))
 
 
 def is_digit_like(spec: DatasetSpec) -> bool:
@@ -162,11 +171,11 @@ class ImageModality(Modality):
     def sample_file(self):
         return ".png", save_image  # at the model's resolution, not a 2x grid
 
-    def write_reconstructions(self, inputs, outputs, stem):
+    def write_reconstructions(self, inputs, outputs, stem, sources=None):
         path = stem.with_name(stem.name + ".png")
         path.parent.mkdir(parents=True, exist_ok=True)
         with written_atomically(path) as tmp:  # a symlink planted at path is not followed
-            save_reconstructions(inputs, outputs, tmp)
+            save_reconstructions(inputs, outputs, tmp, sources)
         return path
 
     def sample_quality(self, spec, samples, test_batches, names, context):

@@ -5,7 +5,8 @@ free. Each family's declared smallest config is trained through the command line
 straight and 1 + 1 steps with a resume; the two final states must be bit-identical. Then its
 samples are written in every format its data's modality offers (or, for a family that
 declares it cannot sample, ``genjax sample`` says why in one line), and ``genjax eval``
-reports held-out numbers and, when the family samples, the modality's sample metrics.
+reports held-out numbers and, when the family samples (or translates the test split's
+sources, ``Capabilities.reconstruct_from``), the modality's sample metrics.
 """
 
 from __future__ import annotations
@@ -128,7 +129,9 @@ def test_family_contract(name, runs, capsys):
     results = json.loads((resumed / "eval.json").read_text())
     assert results["step"] == 2 and any(k.startswith("test_") for k in results), results
     quality = set(results) - BOOKKEEPING - {k for k in results if k.startswith("test_")}
-    if caps.sample:
+    if caps.sample or caps.translates:  # a translation model is judged on its translations
         assert results["num_samples"] == 24 and quality, results
     else:
         assert quality == {"sample_metrics_skipped"}, results
+    if caps.translates:
+        assert not caps.sample and "samples_translated_from" in quality, results
