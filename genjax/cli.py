@@ -710,8 +710,8 @@ def main(argv: list[str] | None = None) -> int:
     def usage_errors() -> tuple[type[BaseException], ...]:
         """Errors printed as one line with exit 2 (imported only when one is raised)."""
         from genjax.app.fid import EvalInputError
-        from genjax.data import DatasetError
         from genjax.app.style import StyleInputError
+        from genjax.data import DatasetError
         from genjax.metrics.inception import InceptionWeightsError
         from genjax.nn.vgg import VGGWeightsError
 

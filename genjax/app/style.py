@@ -285,7 +285,7 @@ def _chunk_fn(settings: StyleSettings):
         x, opt_state = jax.lax.fori_loop(0, n, body, (x, opt_state))
         return x, opt_state, loss(x, variables, targets)[1]
 
-    return jax.jit(run, donate_argnums=(0, 1))
+    return jax.jit(run)  # no donation: L-BFGS's state holds the image's own buffer
 
 
 def stylize(settings: StyleSettings, variables, content01: np.ndarray, style01: np.ndarray,
@@ -317,11 +317,10 @@ def stylize(settings: StyleSettings, variables, content01: np.ndarray, style01: 
         x = jax.random.uniform(jax.random.PRNGKey(settings.seed), content.shape, jnp.float32)
     opt, _ = make_optimizer(settings)
     opt_state = opt.init(x)
-    loss = jax.jit(make_loss_fn(settings))
-    history = [{"step": 0, **_floats(loss(x, variables, targets)[1])}]
     started = time.perf_counter()
     run = _chunk_fn(settings).lower(x, opt_state, variables, targets, jnp.int32(1)).compile()
     compile_s = time.perf_counter() - started
+    history = [{"step": 0, **_floats(run(x, opt_state, variables, targets, jnp.int32(0))[2])}]
     done, step_time = 0, 0.0
     while done < settings.steps:
         n = min(settings.log_every, settings.steps - done)
@@ -404,5 +403,6 @@ def min_side(settings: StyleSettings) -> int:
     return min_input_size(settings.content_layers + settings.style_layers)
 
 
-__all__ = ["DEMO_IMAGES", "StyleDivergedError", "StyleInputError", "StyleSettings", "fit", "make_loss_fn",
-           "read_image", "resize_longer_side", "style_targets", "style_transfer", "stylize"]
+__all__ = ["DEMO_IMAGES", "StyleDivergedError", "StyleInputError", "StyleSettings", "fit",
+           "make_loss_fn", "read_image", "resize_longer_side", "style_targets", "style_transfer",
+           "stylize"]

@@ -155,7 +155,7 @@ def test_matches_pytorch_forward(state_dict, input_norm):
                 if index == i and name in LAYERS:
                     want[name] = x.numpy().transpose(0, 2, 3, 1)
     net = vgg.VGG19Features(layers=LAYERS, input_norm=input_norm)
-    got = net.apply(vgg.convert_state_dict(state_dict), IMAGES)
+    got = net.apply(vgg.convert_state_dict(state_dict), IMAGES)  # eager: no VGG-19 compile
     assert set(got) == set(LAYERS)
     # Float32 through up to 16 convolutions summed in different orders by XLA and oneDNN:
     # ~1e-6 relative round-off per layer, so compare at 1e-4 of each layer's scale.
