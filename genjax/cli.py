@@ -63,11 +63,11 @@ examples:
   genjax style --content chelsea --style brick --out c.png --optimizer lbfgs --steps 100
   genjax style --content coffee --style grass --out t.png --vgg-weights random --size 64
 
-Demo images (scikit-image, pip install 'genjax-models[style]'): astronaut, chelsea, coffee and
-the textures brick, grass, gravel. The VGG-19 weights (torchvision's vgg19-dcbe5bb1.pth, or
-the Caffe-normalised vgg19-d01eb7cb.pth with --vgg-input caffe) cannot be downloaded by
-genjax: pass the file or set $GENJAX_VGG_WEIGHTS; it is converted once and cached in
-~/.cache/genjax/vgg. --vgg-weights random runs the whole loop on random weights, whose
+Demo images (scikit-image, pip install 'genjax-models[style]'): astronaut, chelsea, coffee,
+rocket and the textures brick, grass, gravel. The VGG-19 weights (torchvision's
+vgg19-dcbe5bb1.pth, or the Caffe-normalised vgg19-d01eb7cb.pth with --vgg-input caffe) cannot
+be downloaded by genjax: pass the file or set $GENJAX_VGG_WEIGHTS; it is converted once and
+cached in ~/.cache/genjax/vgg. --vgg-weights random runs the whole loop on random weights, whose
 features mean nothing (a test and timing aid, not a style transfer).
 """
 
@@ -199,7 +199,7 @@ def _add_style_arguments(style: argparse.ArgumentParser) -> None:
     here because importing ``genjax.app.style`` for them would slow down ``--help``)."""
     style.add_argument("--content", required=True,
                        help="content image: a PNG/JPEG path or a demo name (astronaut, "
-                            "chelsea, coffee, brick, grass, gravel)")
+                            "chelsea, coffee, rocket, brick, grass, gravel)")
     style.add_argument("--style", required=True, help="style image: a path or a demo name")
     style.add_argument("--out", required=True, help="the .png file to write")
     style.add_argument("--steps", type=int, default=300, help="optimiser steps (default 300)")

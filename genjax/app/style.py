@@ -13,8 +13,9 @@ clipped when written. The steps run in one compiled ``lax.fori_loop`` per chunk 
 ``log_every`` steps (one compilation for the whole run), each chunk reporting the loss terms.
 
 Images: a ``.png`` / ``.jpg`` path, or a scikit-image demo picture by name
-(:data:`DEMO_IMAGES`: ``astronaut``, ``chelsea``, ``coffee`` and the grayscale textures
-``brick``, ``grass``, ``gravel``, repeated to RGB; ``pip install genjax-models[style]``).
+(:data:`genjax.data.pictures.DEMO_PICTURES`: ``astronaut``, ``chelsea``, ``coffee``, ``rocket``
+and the grayscale textures ``brick``, ``grass``, ``gravel``, repeated to RGB; ``pip install
+genjax-models[style]``).
 The content image is resized so that its longer side is ``size``; the style image is scaled
 to cover the same height and width and centre-cropped (its aspect ratio kept).
 
@@ -36,11 +37,10 @@ from pathlib import Path
 import numpy as np
 
 from genjax.core.files import write_atomic
+from genjax.data.pictures import DEMO_PICTURES, fit, read_picture, resize_longer_side
 
-DEMO_IMAGES = ("astronaut", "chelsea", "coffee", "brick", "grass", "gravel")
 OPTIMIZERS = ("adam", "lbfgs")
 INITS = ("content", "noise")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 class StyleInputError(ValueError):
@@ -122,61 +122,6 @@ class StyleSettings:
 
 
 # --------------------------------------------------------------------------- images
-
-
-def read_image(spec: str) -> np.ndarray:
-    """An RGB uint8 (H, W, 3) image from a file path or a scikit-image demo name.
-
-    Raises:
-      StyleInputError: a missing or unreadable file, an unknown name, scikit-image absent.
-    """
-    from PIL import Image
-
-    path = Path(spec).expanduser()
-    if path.is_file():
-        try:
-            with Image.open(path) as img:
-                return np.asarray(img.convert("RGB"))
-        except Image.DecompressionBombError as err:
-            raise StyleInputError(f"{path} is too large to read ({err}); resize it first") from err
-        except (OSError, ValueError, SyntaxError) as err:
-            raise StyleInputError(f"{path} is not a readable image ({err}); give a PNG or JPEG "
-                                  "file") from err
-    if spec in DEMO_IMAGES:
-        try:
-            from skimage import data
-        except ImportError as err:
-            raise StyleInputError(
-                f"the demo image {spec!r} comes with scikit-image, which is not installed: "
-                "pip install 'genjax-models[style]' (or scikit-image), or give an image "
-                "file") from err
-        image = np.asarray(getattr(data, spec)())
-        if image.ndim == 2:  # the textures are grayscale
-            image = np.repeat(image[..., None], 3, axis=-1)
-        return image[..., :3].astype(np.uint8)
-    if path.suffix.lower() in IMAGE_SUFFIXES or path.parent != Path("."):
-        raise StyleInputError(f"image {path} not found; give an existing PNG/JPEG file or a "
-                              f"demo name ({', '.join(DEMO_IMAGES)})")
-    raise StyleInputError(f"{spec!r} is neither an image file nor a demo image; give a "
-                          f"PNG/JPEG path or one of {', '.join(DEMO_IMAGES)}")
-
-
-def resize_longer_side(image: np.ndarray, size: int) -> np.ndarray:
-    """Resized (Lanczos) so that the longer side is ``size``, the aspect ratio kept."""
-    from PIL import Image
-
-    h, w = image.shape[:2]
-    scale = size / max(h, w)
-    shape = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(Image.fromarray(image).resize(shape, Image.Resampling.LANCZOS))
-
-
-def fit(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Scaled to cover (height, width) and centre-cropped (PIL's ``ImageOps.fit``)."""
-    from PIL import Image, ImageOps
-
-    fitted = ImageOps.fit(Image.fromarray(image), (width, height), Image.Resampling.LANCZOS)
-    return np.asarray(fitted)
 
 
 def encode_png(image01: np.ndarray) -> bytes:
@@ -352,7 +297,7 @@ def style_transfer(content: str, style: str, out: str | Path, settings: StyleSet
     """``genjax style``: reads the images, optimises, writes ``out`` (a PNG, atomically).
 
     Args:
-      content, style: image paths or demo names (:func:`read_image`).
+      content, style: image paths or demo names (:func:`genjax.data.pictures.read_picture`).
       out: the ``.png`` file to write (missing folders are made).
       settings: the optimisation (checked here).
       vgg_weights: a ``.pth`` / ``.npz`` path, ``"random"``, or None for
@@ -364,7 +309,8 @@ def style_transfer(content: str, style: str, out: str | Path, settings: StyleSet
       ``history``, ``compile_s``, ``seconds_per_step``, ``random_weights``.
 
     Raises:
-      StyleInputError: bad settings, images or ``out``.
+      StyleInputError: bad settings, sizes or ``out``.
+      genjax.data.pictures.PictureError: a missing or unreadable image.
       genjax.nn.vgg.VGGWeightsError: missing or wrong weights.
     """
     from genjax.nn.vgg import WEIGHTS_ENV, load_vgg19
@@ -375,7 +321,7 @@ def style_transfer(content: str, style: str, out: str | Path, settings: StyleSet
         raise StyleInputError(f"--out {out} must be a .png file")
     if out.is_dir():
         raise StyleInputError(f"--out {out} is a folder; name the .png file to write")
-    content_img = resize_longer_side(read_image(content), settings.size)
+    content_img = resize_longer_side(read_picture(content), settings.size)
     h, w = content_img.shape[:2]
     smallest = min_side(settings)
     if min(h, w) < smallest:
@@ -383,7 +329,7 @@ def style_transfer(content: str, style: str, out: str | Path, settings: StyleSet
             f"the content image is {h}x{w} pixels at --size {settings.size}; the VGG-19 "
             f"layers used need at least {smallest} pixels per side: use a larger --size "
             f"(its aspect ratio is {max(h, w) / min(h, w):.2f})")
-    style_img = fit(read_image(style), h, w)
+    style_img = fit(read_picture(style), h, w)
     variables = load_vgg19(vgg_weights)
     image, info = stylize(settings, variables, content_img / 255.0, style_img / 255.0, report)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -403,6 +349,5 @@ def min_side(settings: StyleSettings) -> int:
     return min_input_size(settings.content_layers + settings.style_layers)
 
 
-__all__ = ["DEMO_IMAGES", "StyleDivergedError", "StyleInputError", "StyleSettings", "fit",
-           "make_loss_fn", "read_image", "resize_longer_side", "style_targets", "style_transfer",
-           "stylize"]
+__all__ = ["DEMO_PICTURES", "StyleDivergedError", "StyleInputError", "StyleSettings",
+           "make_loss_fn", "style_targets", "style_transfer", "stylize"]

@@ -12,6 +12,7 @@ from PIL import Image
 
 from genjax.app import style as S
 from genjax.cli import main
+from genjax.data.pictures import read_picture
 from genjax.nn.vgg import WEIGHTS_ENV, random_variables
 
 SHALLOW = dict(content_layers=("relu2_2",), style_layers=("relu1_1", "relu2_1"))
@@ -81,13 +82,13 @@ def test_style_targets_are_the_style_images_gram_matrices():
     assert float(terms["content"]) == 0.0 and float(terms["style"]) > 0
 
 
-def test_demo_images_ship_with_scikit_image():
+def test_demo_pictures_ship_with_scikit_image():
     pytest.importorskip("skimage")
-    for name in S.DEMO_IMAGES:
-        img = S.read_image(name)
+    for name in S.DEMO_PICTURES:
+        img = read_picture(name)
         assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3, name
         assert min(img.shape[:2]) >= 256, name
-    brick = S.read_image("brick")
+    brick = read_picture("brick")
     assert (brick[..., 0] == brick[..., 2]).all()  # a grayscale texture, repeated to RGB
 
 
@@ -106,7 +107,7 @@ def test_bad_input_gets_one_clear_error(tmp_path, capsys, monkeypatch):
     ok = ["--content", content, "--style", content, "--out", out]
     err = _error(capsys, ["--content", str(tmp_path / "missing.png"), *ok[2:]])
     assert "missing.png not found" in err
-    assert "neither an image file nor a demo image" in _error(
+    assert "neither an image file nor a demo picture" in _error(
         capsys, ["--content", "astronot", *ok[2:]])
     err = _error(capsys, [*ok, "--size", "8", "--vgg-weights", "random"])
     assert "--size 8 is too small" in err and "at least 16 pixels" in err
