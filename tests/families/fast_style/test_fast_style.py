@@ -21,10 +21,10 @@ def test_transformer_net_has_johnsons_parameter_count_and_keeps_the_shape():
     assert sum(np.prod(p.shape) for p in jax.tree_util.tree_leaves(params)) == 1_679_235
     small = TransformerNet(features=4, residual_blocks=1)
     x = jax.random.uniform(jax.random.PRNGKey(1), (2, 20, 12, 3), minval=-1, maxval=1)
-    y = small.apply(small.init(jax.random.PRNGKey(0), x), x)
+    y = jax.jit(small.apply)(jax.jit(small.init)(jax.random.PRNGKey(0), x), x)
     assert y.shape == x.shape and float(jnp.abs(y).max()) < 1
     with pytest.raises(ValueError, match="divisible by 4"):
-        small.init(jax.random.PRNGKey(0), jnp.zeros((1, 18, 16, 3)))
+        jax.eval_shape(small.init, jax.random.PRNGKey(0), jnp.zeros((1, 18, 16, 3)))
 
 
 def _conv_relu_reference(image01: np.ndarray, kernel: np.ndarray, bias: np.ndarray):
@@ -62,23 +62,25 @@ def test_style_grams_are_the_style_pictures_in_float64(tmp_path, monkeypatch):
     assert sorted(objective.frozen.tree["vgg"]["params"]) == ["conv1_1", "conv1_2"]
 
 
-def test_a_few_steps_lower_the_perceptual_loss():
+def test_each_small_adam_step_lowers_the_perceptual_loss():
+    """At a small learning rate an Adam step moves each parameter by about -lr sign(grad): to
+    first order the loss falls by lr * sum |grad| (here 147.8 -> 138.6 -> 130.2)."""
     from genjax.app.experiment import build
     from genjax.families.fast_style.config import smallest_config
 
     config = smallest_config()
-    config.optim.lr = 1e-2
-    experiment = build(config)
-    objective = experiment.objective
+    config.optim.lr = 1e-4
+    objective = build(config).objective
     batch = {"image": jnp.asarray(
         np.random.default_rng(1).uniform(-1, 1, (2, 64, 64, 3)), jnp.float32)}
     state = objective.init(jax.random.PRNGKey(0), batch)
-    step = jax.jit(objective.train_step)
-    first = objective.eval_metrics(state, batch, jax.random.PRNGKey(0))
-    for i in range(8):
+    step, metrics = jax.jit(objective.train_step), jax.jit(objective.eval_metrics)
+    losses = [float(metrics(state, batch, jax.random.PRNGKey(0))["loss"])]
+    for i in range(2):
         state, _ = step(state, batch, jax.random.PRNGKey(i))
-    last = jax.jit(objective.eval_metrics)(state, batch, jax.random.PRNGKey(0))
-    assert float(last["loss"]) < float(first["loss"]), (first, last)
+        last = metrics(state, batch, jax.random.PRNGKey(0))
+        losses.append(float(last["loss"]))
+    assert losses[2] < losses[1] < losses[0], losses
     np.testing.assert_allclose(  # the total is the weighted sum of the reported terms
         float(last["loss"]), float(last["content"] + 1e6 * last["style"] + 10 * last["tv"]),
         rtol=1e-5)
