@@ -1,4 +1,4 @@
-"""``genjax train | sample | eval | export | fid | configs``: the command line of genjax."""
+"""``genjax train | sample | eval | export | fid | style | configs``: the command line of genjax."""
 
 from __future__ import annotations
 
@@ -51,6 +51,22 @@ examples:
   genjax fid a.npz b.npz --network domain          # the digit classifier genjax eval uses
   genjax fid a.npz b.npz --network domain --classifier runs/classifier
   genjax fid stats_a.npz stats_b.npz                 # precomputed mu/sigma: no network needed
+"""
+
+EPILOG_STYLE = """\
+examples:
+  genjax style --content astronaut --style gravel --out astronaut_gravel.png \\
+      --vgg-weights vgg19-dcbe5bb1.pth
+  genjax style --content photo.jpg --style painting.png --out out.png --steps 300 --size 256
+  genjax style --content chelsea --style brick --out c.png --optimizer lbfgs --steps 100
+  genjax style --content coffee --style grass --out t.png --vgg-weights random --size 64
+
+Demo images (scikit-image, pip install 'genjax-models[style]'): astronaut, chelsea, coffee,
+rocket and the textures brick, grass, gravel. The VGG-19 weights (torchvision's
+vgg19-dcbe5bb1.pth, or the Caffe-normalised vgg19-d01eb7cb.pth with --vgg-input caffe) cannot
+be downloaded by genjax: pass the file or set $GENJAX_VGG_WEIGHTS; it is converted once and
+cached in ~/.cache/genjax/vgg. --vgg-weights random runs the whole loop on random weights, whose
+features mean nothing (a test and timing aid, not a style transfer).
 """
 
 EPILOG_CONFIGS = """\
@@ -175,6 +191,12 @@ def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     fid.add_argument("--batch-size", type=int, default=50, help="images per call (default 50)")
     fid.add_argument("--save-stats", help="also write the statistics of PATH_A to this .npz")
 
+    style = sub.add_parser(
+        "style", help="neural style transfer: optimise an image to match a content image's "
+                      "VGG-19 features and a style image's Gram matrices",
+        epilog=EPILOG_STYLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_style_arguments(style)
+
     configs = sub.add_parser(
         "configs", help="list the named configs; with a NAME, its keys and their defaults",
         epilog=EPILOG_CONFIGS, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -185,6 +207,46 @@ def _parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                          help="list the model families (config.family) and their sample "
                               "options instead")
     return parser
+
+
+def _add_style_arguments(style: argparse.ArgumentParser) -> None:
+    """The flags of ``genjax style``; their defaults are ``StyleSettings``' (written out
+    here because importing ``genjax.app.style`` for them would slow down ``--help``)."""
+    style.add_argument("--content", required=True,
+                       help="content image: a PNG/JPEG path or a demo name (astronaut, "
+                            "chelsea, coffee, rocket, brick, grass, gravel)")
+    style.add_argument("--style", required=True, help="style image: a path or a demo name")
+    style.add_argument("--out", required=True, help="the .png file to write")
+    style.add_argument("--steps", type=int, default=300, help="optimiser steps (default 300)")
+    style.add_argument("--size", type=int, default=256,
+                       help="the content image's longer side in pixels (default 256)")
+    style.add_argument("--optimizer", choices=("adam", "lbfgs"), default="adam",
+                       help="adam (default; pixels clipped to [0, 1] each step) or lbfgs "
+                            "(optax.lbfgs with line search)")
+    style.add_argument("--lr", type=float, default=0.02,
+                       help="Adam's learning rate on [0, 1] pixels (default 0.02)")
+    style.add_argument("--content-weight", type=float, default=1.0, help="default 1")
+    style.add_argument("--style-weight", type=float, default=1e6, help="default 1e6")
+    style.add_argument("--tv-weight", type=float, default=10.0,
+                       help="squared total variation weight (default 10)")
+    style.add_argument("--content-layers", default="conv4_2",
+                       help="comma list of VGG-19 layers (default conv4_2)")
+    style.add_argument("--style-layers", default="relu1_1,relu2_1,relu3_1,relu4_1,relu5_1",
+                       help="comma list of VGG-19 layers (default relu1_1,...,relu5_1)")
+    style.add_argument("--init", choices=("content", "noise"), default="content",
+                       help="start from the content image (default) or uniform noise")
+    style.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    style.add_argument("--log-every", type=int, default=50,
+                       help="steps per compiled chunk and progress line (default 50)")
+    style.add_argument("--vgg-weights",
+                       help="vgg19-dcbe5bb1.pth, a converted .npz, or 'random' (meaningless "
+                            "features: tests and timing only); default $GENJAX_VGG_WEIGHTS")
+    style.add_argument("--vgg-input", choices=("torchvision", "caffe"), default="torchvision",
+                       help="the weights' input normalisation (default torchvision: ImageNet "
+                            "mean/std; caffe: BGR 0..255 less the mean)")
+    style.add_argument("--pooling", choices=("max", "avg"), default="max",
+                       help="VGG pooling (default max, as trained; avg as Gatys et al. "
+                            "suggest)")
 
 
 def _version_text() -> str:
@@ -462,6 +524,29 @@ def cmd_fid(args: argparse.Namespace) -> None:
     print(json.dumps(result, sort_keys=True))
 
 
+def cmd_style(args: argparse.Namespace) -> None:
+    from genjax.app.style import StyleSettings, style_transfer
+
+    _check_seed_arg(args.seed)
+    _check_out_folder(Path(args.out))
+    settings = StyleSettings(
+        steps=args.steps, size=args.size, optimizer=args.optimizer, lr=args.lr,
+        content_weight=args.content_weight, style_weight=args.style_weight,
+        tv_weight=args.tv_weight, content_layers=_layer_list(args.content_layers),
+        style_layers=_layer_list(args.style_layers), init=args.init, seed=args.seed,
+        log_every=args.log_every, vgg_input=args.vgg_input, pooling=args.pooling)
+    summary = style_transfer(args.content, args.style, args.out, settings,
+                             vgg_weights=args.vgg_weights,
+                             report=lambda line: print(f"genjax: {line}", file=sys.stderr,
+                                                       flush=True))
+    summary.pop("history")
+    print(json.dumps(summary, sort_keys=True))
+
+
+def _layer_list(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
 def cmd_configs(args: argparse.Namespace) -> None:
     import shutil
 
@@ -507,18 +592,21 @@ def main(argv: list[str] | None = None) -> int:
     def usage_errors() -> tuple[type[BaseException], ...]:
         """Errors printed as one line with exit 2 (imported only when one is raised)."""
         from genjax.app.fid import EvalInputError
+        from genjax.app.style import StyleInputError
         from genjax.data import DatasetError
         from genjax.metrics.inception import InceptionWeightsError
+        from genjax.nn.vgg import VGGWeightsError
 
         return (ConfigError, WorkdirError, DatasetError, EvalInputError,
-                InceptionWeightsError)
+                InceptionWeightsError, StyleInputError, VGGWeightsError)
 
     def run_errors() -> tuple[type[BaseException], ...]:
         """Errors printed as one line with exit 1."""
+        from genjax.app.style import StyleDivergedError
         from genjax.core.checkpoint import CheckpointError
         from genjax.core.loop import NonFiniteLossError
 
-        return (CheckpointError, NonFiniteLossError)
+        return (CheckpointError, NonFiniteLossError, StyleDivergedError)
 
     def interrupted() -> type[BaseException]:
         from genjax.core.loop import TrainingInterrupted
@@ -536,6 +624,8 @@ def main(argv: list[str] | None = None) -> int:
             cmd_export(args)
         elif args.command == "fid":
             cmd_fid(args)
+        elif args.command == "style":
+            cmd_style(args)
         else:
             cmd_configs(args)
     except (ConfigError, WorkdirError) as err:  # the common ones, without importing more

@@ -16,6 +16,10 @@ fixed-seed generator, so they need no network:
   chapter, split by book (Romans to Revelation, 9.3% of the text, are "test"); and
   ``pydoc_topics``: the standard library's ``pydoc_data.topics``, one record per topic, the
   last topics (10%) "test". See ``genjax.data.text``.
+* ``style_pictures``: 64x64 RGB crops of scikit-image's colour pictures (optional ``style``
+  extra), each picture first shrunk to a shorter side of 256: 128 crops each of
+  ``astronaut``, ``chelsea`` and ``rocket`` are "train" (384), 64 of ``coffee`` "test"; crop
+  positions from a fixed seed; ``label`` is the picture. See ``style_pictures_arrays``.
 * ``spoken_digits`` / ``spoken_digits_tiny``: "zero".."nine" spoken by eSpeak NG voices
   (optional ``audio`` extra), int16 1 s clips at 16 kHz with ``"label"`` and ``"voice"``,
   split by voice (3,120 / 50 clips). See ``genjax.data.speech``.
@@ -54,7 +58,7 @@ from genjax.data.tfds import (
 
 EMBEDDED_DATASETS: tuple[str, ...] = ("mnist_subset", "digits", "toy2d_ring", "toy2d_grid",
                                       "kjv", "pydoc_topics", "spoken_digits",
-                                      "spoken_digits_tiny")
+                                      "spoken_digits_tiny", "style_pictures")
 
 Arrays = dict[str, np.ndarray]
 
@@ -132,6 +136,56 @@ def digits_arrays(images: np.ndarray, target: np.ndarray) -> dict[str, Arrays]:
     scaled = np.rint(np.clip(images, 0, 16) * 255.0 / 16.0).astype(np.uint8)[..., None]
     labels = np.asarray(target, dtype=np.int64)
     return {s: {"image": scaled[i], "label": labels[i]} for s, i in split_per_class(labels).items()}
+
+
+STYLE_PICTURES = {"train": ("astronaut", "chelsea", "rocket"), "test": ("coffee",)}
+STYLE_CROPS = {"train": 128, "test": 64}
+STYLE_CROP_SIZE = 64
+STYLE_SHORTER_SIDE = 256
+
+
+def style_pictures_arrays(read=None) -> dict[str, Arrays]:
+    """Fixed-seed 64x64 crops of the scikit-image pictures (``style_pictures``).
+
+    Each picture is resized (Lanczos) to a shorter side of 256, then ``STYLE_CROPS[split]``
+    crops are taken at positions drawn from ``numpy.random.default_rng(picture index)``.
+
+    Args:
+      read: ``name -> RGB uint8 picture`` (default ``genjax.data.pictures.read_picture``).
+
+    Returns:
+      split -> {"image": uint8 (n, 64, 64, 3), "label": int64 (n,)} (label: the picture's
+      index in ``train`` + ``test`` order).
+    """
+    from genjax.data.pictures import read_picture
+
+    read = read or read_picture
+    names = STYLE_PICTURES["train"] + STYLE_PICTURES["test"]
+    out = {}
+    for split, pictures in STYLE_PICTURES.items():
+        images, labels = [], []
+        for name in pictures:
+            index = names.index(name)
+            picture = read(name)
+            h, w = picture.shape[:2]
+            scale = STYLE_SHORTER_SIDE / min(h, w)
+            picture = _resize(picture, max(STYLE_SHORTER_SIDE, round(h * scale)),
+                              max(STYLE_SHORTER_SIDE, round(w * scale)))
+            rng = np.random.default_rng(index)
+            for _ in range(STYLE_CROPS[split]):
+                top = int(rng.integers(0, picture.shape[0] - STYLE_CROP_SIZE + 1))
+                left = int(rng.integers(0, picture.shape[1] - STYLE_CROP_SIZE + 1))
+                images.append(picture[top:top + STYLE_CROP_SIZE, left:left + STYLE_CROP_SIZE])
+                labels.append(index)
+        out[split] = {"image": np.stack(images).astype(np.uint8),
+                      "label": np.asarray(labels, np.int64)}
+    return out
+
+
+def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.LANCZOS))
 
 
 def toy2d_arrays(name: str) -> dict[str, Arrays]:
@@ -332,6 +386,33 @@ class PydocTopics(_EmbeddedBuilder):
         return _text_arrays(text.pydoc_splits())
 
 
+class StylePictures(_EmbeddedBuilder):
+    """64x64 crops of scikit-image's pictures, split by picture (``style_pictures_arrays``)."""
+
+    name = "style_pictures"
+
+    def _info(self) -> Any:
+        names = STYLE_PICTURES["train"] + STYLE_PICTURES["test"]
+        return self.dataset_info_from_configs(
+            description=(
+                "64x64 RGB crops of the pictures that ship with scikit-image, each shrunk "
+                "(Lanczos) to a shorter side of 256 first: 128 crops each of astronaut, chelsea "
+                "and rocket are 'train', 64 crops of coffee 'test'; crop positions from "
+                "numpy.random.default_rng(picture index)."),
+            features=tfds.features.FeaturesDict({
+                "image": tfds.features.Tensor(shape=(STYLE_CROP_SIZE, STYLE_CROP_SIZE, 3),
+                                              dtype=np.uint8),
+                "label": tfds.features.ClassLabel(names=list(names)),
+            }),
+            supervised_keys=("image", "label"),
+            disable_shuffling=True,  # keys are row positions: keep that order
+            homepage="https://scikit-image.org/docs/stable/api/skimage.data.html",
+        )
+
+    def _arrays(self) -> dict[str, Arrays]:
+        return style_pictures_arrays()
+
+
 class SpokenDigits(_EmbeddedBuilder):
     """Spoken digits by 78 eSpeak NG voices, split by voice (``genjax.data.speech``)."""
 
@@ -369,7 +450,7 @@ class SpokenDigitsTiny(SpokenDigits):
 
 _BUILDERS: dict[str, type[_EmbeddedBuilder]] = {
     b.name: b for b in (MnistSubset, Digits, Toy2dRing, Toy2dGrid, Kjv, PydocTopics,
-                        SpokenDigits, SpokenDigitsTiny)
+                        SpokenDigits, SpokenDigitsTiny, StylePictures)
 }
 
 

