@@ -178,11 +178,8 @@ def real_split(config, spec, split: str) -> dict[str, np.ndarray]:
 
 def generator_from_run(run_dir: str | Path, sample_options: str = "",
                        chunk: int = 500) -> tuple[Generator, Any]:
-    """A :class:`Generator` of a trained run folder, and that run's config.
-
-    Conditional when its objective declares the ``label`` sample option and the model
-    accepts one (traced, not run: an unconditional diffusion model refuses ``label``);
-    labels are drawn class by class (``label=c``, key ``fold_in(seed_key, c)``).
+    """A :class:`Generator` of a trained run folder (see :func:`generator_of`), and that
+    run's config.
 
     Args:
       run_dir: a ``genjax train`` run folder.
@@ -192,10 +189,8 @@ def generator_from_run(run_dir: str | Path, sample_options: str = "",
     Raises:
       AugmentError: not a run folder, a model that cannot sample, or a bad sampler option.
     """
-    import jax
-
     from genjax.app.experiment import load_run
-    from genjax.app.sampling import draw_samples, parse_sample_options
+    from genjax.app.sampling import parse_sample_options
     from genjax.core.files import WorkdirError
 
     run_dir = Path(run_dir)
@@ -204,15 +199,34 @@ def generator_from_run(run_dir: str | Path, sample_options: str = "",
     except WorkdirError as err:
         raise AugmentError(f"generator run {run_dir}: {err}") from err
     objective = experiment.objective
-    abilities = objective.capabilities
-    if not abilities.sample:
+    if not objective.capabilities.sample:
         raise AugmentError(f"generator run {run_dir} holds a {config.family!r} model, which "
-                           f"cannot sample: {abilities.cannot_sample}")
+                           f"cannot sample: {objective.capabilities.cannot_sample}")
     try:
         options = parse_sample_options(sample_options, objective, config.family)
     except ValueError as err:
         raise AugmentError(f"--sample-options: {err}") from err
-    conditional = "label" in abilities.option_names() and _takes_label(objective, state, options)
+    about = (f"{run_dir} ({config.family}, step {int(state.step)}"
+             + (f", {sample_options}" if options else "") + ")")
+    return generator_of(objective, state, options, run_dir.name or str(run_dir), about,
+                        chunk), config
+
+
+def generator_of(objective, state, options: dict[str, Any], name: str, about: str,
+                 chunk: int = 500) -> Generator:
+    """A :class:`Generator` drawing from ``objective.sample`` at ``state``.
+
+    Conditional when the objective declares the ``label`` sample option and the model
+    accepts one (traced, not run: an unconditional diffusion model refuses ``label``);
+    labels are drawn class by class (``label=c``, key ``fold_in(PRNGKey(seed), c)``), an
+    unconditional model's samples from ``PRNGKey(seed)``.
+    """
+    import jax
+
+    from genjax.app.sampling import draw_samples
+
+    conditional = ("label" in objective.capabilities.option_names()
+                   and _takes_label(objective, state, options))
 
     def draw(num: int, labels: np.ndarray | None, seed: int) -> np.ndarray:
         key = jax.random.PRNGKey(seed)
@@ -232,9 +246,7 @@ def generator_from_run(run_dir: str | Path, sample_options: str = "",
         assert out is not None
         return out
 
-    about = (f"{run_dir} ({config.family}, step {int(state.step)}"
-             + (f", {sample_options}" if options else "") + ")")
-    return Generator(run_dir.name or str(run_dir), draw, conditional, about), config
+    return Generator(name, draw, conditional, about)
 
 
 def _takes_label(objective, state, options: dict) -> bool:
@@ -323,9 +335,6 @@ def train_classifier(config, spec, train_arrays: dict[str, np.ndarray],
     Raises:
       AugmentError: ``run_dir`` holds a run of another setting.
     """
-    import jax
-
-    from genjax.app.evaluate import held_out_metrics, iterate_split
     from genjax.app.experiment import build_objective, loop_settings
     from genjax.config import to_json
     from genjax.core.files import write_atomic
@@ -355,13 +364,25 @@ def train_classifier(config, spec, train_arrays: dict[str, np.ndarray],
     with contextlib.redirect_stdout(sys.stderr):  # stdout is the command's JSON
         state = train(objective, batches, run_dir, loop_settings(config), config.seed,
                       writer=None, stop=stop)
-    test = ArraySource(test_arrays)
-    results = held_out_metrics(objective, state, iterate_split(test, 500, None),
-                               jax.random.PRNGKey(0))
-    accuracy = float(results["test_accuracy"])
+    accuracy = test_accuracy(objective, state, test_arrays)
     write_atomic(path, json.dumps({**record, "accuracy": accuracy}, indent=1,
                                   sort_keys=True) + "\n")
     return accuracy
+
+
+def test_accuracy(objective, state, arrays: dict[str, np.ndarray], batch: int = 500) -> float:
+    """The share of ``arrays`` (model inputs and labels) the classifier gets right: its
+    ``eval_metrics`` accuracy per batch of every example once, weighted by batch size."""
+    import jax
+
+    fn = jax.jit(objective.eval_metrics)
+    n = len(arrays["label"])
+    right = 0.0
+    for start in range(0, n, batch):
+        part = {k: v[start:start + batch] for k, v in arrays.items()}
+        acc = fn(state, part, jax.random.PRNGKey(0))["accuracy"]
+        right += float(acc) * len(part["label"])
+    return right / n
 
 
 def classifier_config(name: str, dataset: str, data_dir: str, image_size: int,
@@ -621,12 +642,11 @@ def plot(results: dict[str, Any], path: Path) -> Path:
 
 def write_report(results: dict[str, Any], workdir: Path) -> dict[str, Path]:
     """``augment.json``, ``augment.md`` and ``augment.png`` in ``workdir``."""
-    from genjax.app.evaluate import json_safe
     from genjax.core.files import write_atomic
 
     paths = {"json": workdir / "augment.json", "table": workdir / "augment.md",
              "plot": workdir / "augment.png"}
-    write_atomic(paths["json"], json.dumps(json_safe(results), indent=1, sort_keys=True,
+    write_atomic(paths["json"], json.dumps(results, indent=1, sort_keys=True,
                                            allow_nan=False) + "\n")
     write_atomic(paths["table"], markdown_table(results))
     plot(results, paths["plot"])
@@ -716,3 +736,44 @@ def _check_classifier_takes(config, spec, run) -> None:
         raise AugmentError(f"generator run {run}: its data cannot train the classifier ("
                            f"{err}); genjax augment needs a generator of labelled images"
                            ) from err
+
+
+def cas_of_run(objective, state, options: dict[str, Any], run_config, cas_dir: Path,
+               classifier: str = "classifier_mnist", num: int = 0, steps: int = 0,
+               log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """``genjax eval``'s opt-in CAS (``eval.cas``): the run's samples train the classifier
+    (one seed, seed 0), tested on the real test split, beside the same classifier trained on
+    the whole real train split (``cas_floor``: what a perfect generator of the training set
+    scores). Run folders go to ``cas_dir``.
+
+    Args:
+      objective, state: the evaluated run's model.
+      options: its sampler options.
+      run_config: its config (the dataset, its image size, ``eval.classifier_dir`` for
+        pseudo labels).
+      cas_dir: where the classifier runs and the samples go.
+      classifier: the classifier config.
+      num: synthetic examples (0: as many as the real train split).
+      steps: classifier steps (0: the classifier config's).
+
+    Returns:
+      ``cas``, ``cas_floor``, ``cas_labels``, ``cas_samples``, ``cas_classifier_steps``.
+    """
+    from genjax.app.experiment import data_dir
+    from genjax.data import dataset_spec
+
+    config = classifier_config(classifier, run_config.data.name, run_config.data.data_dir,
+                               run_config.data.image_size, steps or None)
+    spec = dataset_spec(config.data.name, data_dir(config))
+    _check_classifier_takes(config, spec, "under evaluation")
+    generator = generator_of(objective, state, options, "generator",
+                             f"step {int(state.step)} {sorted(options.items())}")
+    settings = Settings(fractions=(1.0,), seeds=1, synthetic=num or spec.splits["train"],
+                        mixed=False)
+    labeller = None if generator.conditional else domain_labeller(
+        config, run_config.eval.get("classifier_dir", ""))
+    results = run_augment([generator], config, spec, settings, cas_dir, labeller, log=log)
+    entry = results["generators"]["generator"]
+    return {"cas": entry["cas"]["mean"], "cas_floor": results["real"]["1"]["mean"],
+            "cas_labels": entry["labels"], "cas_samples": settings.synthetic,
+            "cas_classifier_steps": config.train.steps}

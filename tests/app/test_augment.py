@@ -216,3 +216,31 @@ def test_augment_refuses_what_it_cannot_use(cgan, tmp_path, capsys):
         assert main(["augment", *extra, "--workdir", str(tmp_path / "w")]) == 2, extra
         err = capsys.readouterr().err
         assert message in err and err.count("genjax: error:") == 1, (extra, err)
+
+
+def test_eval_reports_cas_only_when_asked(cgan, tmp_path, capsys):
+    """``genjax eval --config.eval.cas=True``: CAS and its floor (the same classifier on the
+    real train split) from run folders under WORKDIR/cas/step_<step>/; the default eval
+    trains no classifier."""
+    import shutil
+
+    from genjax.app.readings import GENERAL, explain
+
+    run = tmp_path / "cgan"
+    shutil.copytree(cgan, run)
+    assert main(["eval", str(run), "--metrics", "none"]) == 0
+    assert "cas" not in json.loads(capsys.readouterr().out) and not (run / "cas").exists()
+    assert main(["eval", str(run), "--metrics", "none", "--config.eval.cas=True",
+                 "--config.eval.cas_samples=20", "--config.eval.cas_steps=2",
+                 f"--config.eval.cas_classifier={tiny_classifier(tmp_path, 2)}"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    runs = run / "cas" / "step_2" / "runs"
+    real = json.loads((runs / "real-f1-s0" / "augment_run.json").read_text())
+    synth = json.loads((runs / "generator" / "synthetic-s0" / "augment_run.json").read_text())
+    assert result["cas_floor"] == real["accuracy"] and real["train_examples"] == 4000
+    assert result["cas"] == synth["accuracy"] and synth["train_examples"] == 20
+    assert result["cas_labels"] == augment.CONDITIONAL_LABELS and result["cas_samples"] == 20
+    assert "cas " in captured.err and "Classification Accuracy Score" in captured.err
+    pseudo = explain({**result, "cas_labels": augment.PSEUDO_LABELS}, GENERAL)
+    assert "pseudo labels" in pseudo and "pseudo labels" not in explain(result, GENERAL)
