@@ -330,14 +330,16 @@ def train_classifier(config, spec, train_arrays: dict[str, np.ndarray],
     into ``run_dir``; returns its accuracy on ``test_arrays``.
 
     A finished run (``augment_run.json`` with an accuracy, the same ``about`` and training
-    data) is read back, not retrained; an interrupted one resumes from its checkpoint.
+    data) is read back, not retrained; an interrupted one resumes from its checkpoint. The
+    training holds the run folder's lock (``core.files.WorkdirLock``).
 
     Raises:
       AugmentError: ``run_dir`` holds a run of another setting.
+      WorkdirLockedError: another process is training ``run_dir``.
     """
     from genjax.app.experiment import build_objective, loop_settings
     from genjax.config import to_json
-    from genjax.core.files import write_atomic
+    from genjax.core.files import WorkdirLock, write_atomic
     from genjax.core.loop import train
     from genjax.data import ArraySource, Batches
 
@@ -356,17 +358,21 @@ def train_classifier(config, spec, train_arrays: dict[str, np.ndarray],
         if "accuracy" in saved:
             return float(saved["accuracy"])
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(run_dir / "config.json", to_json(config) + "\n")
-    write_atomic(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
-    objective = build_objective(config, spec)
-    batches = Batches(ArraySource(tile_to(train_arrays, config.train.batch_size)),
-                      config.train.batch_size, config.seed, shuffle=True)
-    with contextlib.redirect_stdout(sys.stderr):  # stdout is the command's JSON
-        state = train(objective, batches, run_dir, loop_settings(config), config.seed,
-                      writer=None, stop=stop)
-    accuracy = test_accuracy(objective, state, test_arrays)
-    write_atomic(path, json.dumps({**record, "accuracy": accuracy}, indent=1,
-                                  sort_keys=True) + "\n")
+    with WorkdirLock(run_dir):  # WorkdirLockedError: another process trains it
+        saved = json.loads(path.read_text()) if path.exists() else {}
+        if "accuracy" in saved and all(saved.get(k) == v for k, v in record.items()):
+            return float(saved["accuracy"])  # another process finished it meanwhile
+        write_atomic(run_dir / "config.json", to_json(config) + "\n")
+        write_atomic(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
+        objective = build_objective(config, spec)
+        batches = Batches(ArraySource(tile_to(train_arrays, config.train.batch_size)),
+                          config.train.batch_size, config.seed, shuffle=True)
+        with contextlib.redirect_stdout(sys.stderr):  # stdout is the command's JSON
+            state = train(objective, batches, run_dir, loop_settings(config), config.seed,
+                          writer=None, stop=stop)
+        accuracy = test_accuracy(objective, state, test_arrays)
+        write_atomic(path, json.dumps({**record, "accuracy": accuracy}, indent=1,
+                                      sort_keys=True) + "\n")
     return accuracy
 
 
@@ -427,7 +433,8 @@ def _mean_se(values: Sequence[float]) -> dict[str, float | None]:
 
 def run_augment(generators: Sequence[Generator], config, spec, settings: Settings,
                 workdir: Path, labeller: Callable[[np.ndarray], np.ndarray] | None = None,
-                stop=None, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+                stop=None, log: Callable[[str], None] | None = None,
+                poll_seconds: float = 10.0) -> dict[str, Any]:
     """Trains and tests every classifier of the experiment; returns the results.
 
     Args:
@@ -439,12 +446,11 @@ def run_augment(generators: Sequence[Generator], config, spec, settings: Setting
       labeller: pseudo labels for unconditional generators.
       stop: a ``core.loop.StopRequest`` polled by every training.
       log: progress lines (default: stderr).
+      poll_seconds: how often to look again at runs another process is training.
 
     Returns:
       ``augment.json``'s contents (see :func:`summarize`).
     """
-    import ml_collections
-
     say = log or (lambda text: print(text, file=sys.stderr, flush=True))
     if not spec.num_classes:
         raise AugmentError(f"dataset {spec.name!r} has no class labels; CAS needs a labelled "
@@ -463,65 +469,107 @@ def run_augment(generators: Sequence[Generator], config, spec, settings: Setting
     key = next(k for k in train_real if k != "label")
     shape = train_real[key].shape[1:]
     runs = workdir / "runs"
-    total = len(settings.fractions) * settings.seeds * (1 + len(generators) * settings.mixed) \
-        + settings.seeds * len(generators)
-    done = [0]
+    subsets = {(f, seed): {k: v[stratified_subset(train_real["label"], f, seed)]
+                           for k, v in train_real.items()}
+               for f in settings.fractions for seed in range(settings.seeds)}
+    synthetic: dict[tuple[str, int], tuple[dict[str, np.ndarray], str]] = {}
 
-    def fit(arrays: dict[str, np.ndarray], seed: int, folder: Path, about: dict) -> float:
-        seeded = ml_collections.ConfigDict(config.to_dict())
-        seeded.seed = seed
-        done[0] += 1
-        say(f"genjax augment: [{done[0]}/{total}] {folder.relative_to(workdir)} "
-            f"({len(arrays['label'])} examples, {seeded.train.steps} steps)")
-        acc = train_classifier(seeded, spec, arrays, test_real, folder, about, stop)
-        say(f"genjax augment:   test accuracy {acc:.4f}")
-        return acc
-
-    real: dict[str, list[float]] = {}
-    subsets: dict[tuple[float, int], dict[str, np.ndarray]] = {}
-    for fraction in settings.fractions:
-        tag = _fraction_tag(fraction)
-        for seed in range(settings.seeds):
-            rows = stratified_subset(train_real["label"], fraction, seed)
-            subsets[fraction, seed] = {k: v[rows] for k, v in train_real.items()}
-            real.setdefault(tag, []).append(fit(
-                subsets[fraction, seed], seed, runs / f"real-f{tag}-s{seed}",
-                {"set": "real", "fraction": fraction}))
-    per_generator = {}
-    for gen in generators:
-        cas, mixed, label_source = [], {}, ""
-        for seed in range(settings.seeds):
-            images, labels, label_source = _cached_synthetic(
+    def synth(gen: Generator, seed: int) -> tuple[dict[str, np.ndarray], str]:
+        if (gen.name, seed) not in synthetic:
+            images, labels, source = _cached_synthetic(
                 gen, settings.synthetic, spec.num_classes, seed, shape, labeller,
                 workdir / "synthetic" / gen.name, say)
-            synth = {key: images, "label": labels}
-            about = {"set": "synthetic", "generator": gen.about, "synthetic": settings.synthetic,
-                     "labels": label_source}
-            cas.append(fit(synth, seed, runs / gen.name / f"synthetic-s{seed}", about))
-            if not settings.mixed:
-                continue
-            for fraction in settings.fractions:
-                tag = _fraction_tag(fraction)
-                both = {k: np.concatenate([subsets[fraction, seed][k], synth[k]])
-                        for k in synth}
-                mixed.setdefault(tag, []).append(fit(
-                    both, seed, runs / gen.name / f"mixed-f{tag}-s{seed}",
-                    {**about, "set": "mixed", "fraction": fraction}))
-        per_generator[gen.name] = {"about": gen.about, "labels": label_source,
-                                   "cas": cas, "mixed": mixed}
+            synthetic[gen.name, seed] = {key: images, "label": labels}, source
+        return synthetic[gen.name, seed]
+
+    def about_synth(gen: Generator, seed: int) -> dict:
+        return {"set": "synthetic", "generator": gen.about, "synthetic": settings.synthetic,
+                "labels": synth(gen, seed)[1]}
+
+    # jobs: (run folder, seed, training arrays, what it is), made when the job runs
+    jobs: list[tuple[Path, int, Callable[[], dict], Callable[[], dict]]] = []
+    for f in settings.fractions:
+        for seed in range(settings.seeds):
+            jobs.append((runs / f"real-f{_fraction_tag(f)}-s{seed}", seed,
+                         lambda f=f, seed=seed: subsets[f, seed],
+                         lambda f=f: {"set": "real", "fraction": f}))
+    for gen in generators:
+        for seed in range(settings.seeds):
+            jobs.append((runs / gen.name / f"synthetic-s{seed}", seed,
+                         lambda gen=gen, seed=seed: synth(gen, seed)[0],
+                         lambda gen=gen, seed=seed: about_synth(gen, seed)))
+            for f in settings.fractions if settings.mixed else ():
+                jobs.append((
+                    runs / gen.name / f"mixed-f{_fraction_tag(f)}-s{seed}", seed,
+                    lambda gen=gen, seed=seed, f=f: {
+                        k: np.concatenate([subsets[f, seed][k], synth(gen, seed)[0][k]])
+                        for k in (key, "label")},
+                    lambda gen=gen, seed=seed, f=f: {**about_synth(gen, seed), "set": "mixed",
+                                                     "fraction": f}))
+    accuracy = _run_jobs(jobs, config, spec, test_real, workdir, stop, say, poll_seconds)
+
+    real = {_fraction_tag(f): [accuracy[runs / f"real-f{_fraction_tag(f)}-s{seed}"]
+                               for seed in range(settings.seeds)] for f in settings.fractions}
+    per_generator = {}
+    for gen in generators:
+        folder = runs / gen.name
+        mixed = {_fraction_tag(f): [accuracy[folder / f"mixed-f{_fraction_tag(f)}-s{seed}"]
+                                    for seed in range(settings.seeds)]
+                 for f in settings.fractions} if settings.mixed else {}
+        per_generator[gen.name] = {
+            "about": gen.about, "labels": synth(gen, 0)[1], "mixed": mixed,
+            "cas": [accuracy[folder / f"synthetic-s{seed}"] for seed in range(settings.seeds)]}
     return summarize(real, per_generator, settings, config, spec,
-                     {t: len(subsets[f, 0]["label"]) for f in settings.fractions
-                      for t in [_fraction_tag(f)]})
+                     {_fraction_tag(f): len(subsets[f, 0]["label"]) for f in settings.fractions})
+
+
+def _run_jobs(jobs, config, spec, test_real, workdir: Path, stop, say,
+              poll_seconds: float) -> dict[Path, float]:
+    """Trains (or reads back) every job's classifier; returns ``run folder -> accuracy``.
+
+    A run folder another process is training (its lock held: a second ``genjax augment`` on
+    the same workdir) is left for later and waited for once the other jobs are done, so two
+    commands share the work and never train one folder at once.
+    """
+    import time
+
+    import ml_collections
+
+    from genjax.core.files import WorkdirLockedError
+
+    accuracy: dict[Path, float] = {}
+    pending = list(jobs)
+    while pending:
+        busy = []
+        for folder, seed, arrays_of, about_of in pending:
+            seeded = ml_collections.ConfigDict(config.to_dict())
+            seeded.seed = seed
+            arrays = arrays_of()
+            say(f"genjax augment: [{len(accuracy) + 1}/{len(jobs)}] "
+                f"{folder.relative_to(workdir)} ({len(arrays['label'])} examples, "
+                f"{seeded.train.steps} steps)")
+            try:
+                accuracy[folder] = train_classifier(seeded, spec, arrays, test_real, folder,
+                                                    about_of(), stop)
+            except WorkdirLockedError:
+                say("genjax augment:   another process is training it; back to it later")
+                busy.append((folder, seed, arrays_of, about_of))
+                continue
+            say(f"genjax augment:   test accuracy {accuracy[folder]:.4f}")
+        if busy and len(busy) == len(pending):
+            time.sleep(poll_seconds)
+        pending = busy
+    return accuracy
 
 
 def _cached_synthetic(gen: Generator, num: int, num_classes: int, seed: int,
                       shape: tuple[int, ...], labeller, folder: Path, say
                       ) -> tuple[np.ndarray, np.ndarray, str]:
-    """``synthetic_set``, kept in ``folder/seed<s>.npz`` (drawn once; a resumed run reads
-    it back when the generator and N are the same)."""
+    """``synthetic_set``, kept in ``folder/seed<s>-n<N>.npz`` (drawn once; a resumed run
+    reads it back when the generator is the same)."""
     from genjax.core.files import written_atomically
 
-    path = folder / f"seed{seed}.npz"
+    path = folder / f"seed{seed}-n{num}.npz"
     if path.exists():
         with np.load(path, allow_pickle=False) as saved:
             if str(saved["about"]) == gen.about and len(saved["labels"]) == num:
@@ -728,8 +776,8 @@ def _check_classifier_takes(config, spec, run) -> None:
 
     if not spec.num_classes:
         raise AugmentError(f"generator run {run} was trained on {spec.name!r}, which has no "
-                           "class labels; CAS needs a labelled image dataset (e.g. "
-                           "mnist_subset)")
+                           "class labels; genjax augment needs a generator of labelled images "
+                           "(e.g. trained on mnist_subset)")
     try:
         build_objective(config, spec)
     except ConfigError as err:
