@@ -73,12 +73,14 @@ class Generator:
       conditional: ``draw`` takes labels; else it gets ``None`` and its samples are given
         pseudo labels.
       about: what it is (the run folder and its step), for the report.
+      options: the names of the sampler options it draws with.
     """
 
     name: str
     draw: Draw
     conditional: bool
     about: str = ""
+    options: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,7 +179,8 @@ def real_split(config, spec, split: str) -> dict[str, np.ndarray]:
 
 
 def generator_from_run(run_dir: str | Path, sample_options: str = "",
-                       chunk: int = 500) -> tuple[Generator, Any]:
+                       chunk: int = 500, only_declared: bool = False
+                       ) -> tuple[Generator, Any]:
     """A :class:`Generator` of a trained run folder (see :func:`generator_of`), and that
     run's config.
 
@@ -185,6 +188,8 @@ def generator_from_run(run_dir: str | Path, sample_options: str = "",
       run_dir: a ``genjax train`` run folder.
       sample_options: sampler options, ``"sampler=dpm++,steps=10"`` (see ``genjax eval``).
       chunk: samples per device call.
+      only_declared: pass only the options this model declares (several generators of
+        different families share one ``--sample-options``); else any other is refused.
 
     Raises:
       AugmentError: not a run folder, a model that cannot sample, or a bad sampler option.
@@ -202,6 +207,10 @@ def generator_from_run(run_dir: str | Path, sample_options: str = "",
     if not objective.capabilities.sample:
         raise AugmentError(f"generator run {run_dir} holds a {config.family!r} model, which "
                            f"cannot sample: {objective.capabilities.cannot_sample}")
+    if only_declared:
+        takes = objective.capabilities.option_names()
+        sample_options = ",".join(item for item in sample_options.split(",")
+                                  if item.partition("=")[0].strip() in takes)
     try:
         options = parse_sample_options(sample_options, objective, config.family)
     except ValueError as err:
@@ -246,7 +255,7 @@ def generator_of(objective, state, options: dict[str, Any], name: str, about: st
         assert out is not None
         return out
 
-    return Generator(name, draw, conditional, about)
+    return Generator(name, draw, conditional, about, tuple(options))
 
 
 def _takes_label(objective, state, options: dict) -> bool:
@@ -745,10 +754,17 @@ def augment_runs(generator_dirs: Sequence[str | Path], workdir: str | Path,
     if not generator_dirs:
         raise AugmentError("name at least one generator run folder")
     generators, gen_configs = [], []
+    several = len(generator_dirs) > 1
     for run in generator_dirs:
-        gen, gen_config = generator_from_run(run, sample_options)
+        gen, gen_config = generator_from_run(run, sample_options, only_declared=several)
         generators.append(gen)
         gen_configs.append(gen_config)
+    if several:
+        given = {i.partition("=")[0].strip() for i in sample_options.split(",") if i.strip()}
+        used = {name for g in generators for name in g.options}
+        if given - used:
+            raise AugmentError(f"no generator takes --sample-options "
+                               f"{', '.join(sorted(given - used))}")
     datasets = {(c.data.name, c.data.data_dir, c.data.image_size) for c in gen_configs}
     if len(datasets) != 1:
         raise AugmentError(f"the generator runs were trained on different data "

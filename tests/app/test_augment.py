@@ -112,14 +112,27 @@ def test_a_perfect_generator_of_the_training_set_scores_the_real_data_accuracy(t
 
 def test_real_only_accuracy_matches_an_independent_numpy_check(tmp_path):
     """(a)'s reported accuracy is the share of the 1,000 real test digits its saved
-    classifier gets right, counted here from its checkpoint, example by example."""
+    classifier gets right, counted here from its checkpoint, example by example. Its run
+    folder is locked by "another process" at first: the run waits for it, then trains."""
     from genjax.app.experiment import load_run
+    from genjax.core.files import WorkdirLock
     from genjax.data.pipeline import images_to_float
 
     config, spec, _ = _setup(tmp_path, steps=5)
     settings = augment.Settings(fractions=(0.05,), seeds=1, synthetic=10, mixed=False)
-    results = augment.run_augment([], config, spec, settings, tmp_path / "w", log=print)
     run = tmp_path / "w" / "runs" / "real-f0.05-s0"
+    run.mkdir(parents=True)
+    other = WorkdirLock(run).acquire()  # "another genjax augment" trains it, until told
+    lines: list[str] = []
+
+    def log(line: str) -> None:
+        lines.append(line)
+        if "another process is training it" in line:
+            other.release()  # the other one is done: the next poll takes the run over
+
+    results = augment.run_augment([], config, spec, settings, tmp_path / "w", log=log,
+                                  poll_seconds=0.1)
+    assert sum("another process is training it" in line for line in lines) == 1
     _, experiment, state = load_run(run)
     test = images_to_float(None)(load_arrays("mnist_subset", "test"))
     logits = np.concatenate([np.asarray(experiment.objective.predict(
@@ -176,7 +189,7 @@ def test_augment_command_end_to_end_and_resume(cgan, tmp_path, capsys):
     assert 0.0 <= g["cas"]["mean"] <= 1.0 and saved["real_examples"]["0.01"] == 40
     assert g["gain"]["0.01"]["mean"] == pytest.approx(
         g["mixed"]["0.01"]["mean"] - saved["real"]["0.01"]["mean"])
-    with np.load(work / "synthetic" / "cgan" / "seed0.npz") as synth:  # 3 of each digit
+    with np.load(work / "synthetic" / "cgan" / "seed0-n30.npz") as synth:  # 3 of each digit
         assert np.bincount(synth["labels"]).tolist() == [3] * 10
         assert synth["images"].shape == (30, 32, 32, 1)
     assert (work / "augment.png").read_bytes()[:4] == b"\x89PNG"
