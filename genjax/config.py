@@ -85,6 +85,10 @@ def base_config() -> ml_collections.ConfigDict:
         "inception_weights": "",  # pt_inception-2015-12-05-6726825d.pth; "" -> env or none
         "classifier_dir": "",  # domain feature network run folder; "" -> trained and cached
         "sample_options": "",  # sampler of the generated samples, e.g. "sampler=dpm++,steps=10"
+        "cas": False,  # True: also the Classification Accuracy Score (trains 2 classifiers)
+        "cas_samples": 0,  # synthetic examples the CAS classifier trains on; 0 -> train split size
+        "cas_steps": 0,  # CAS classifier steps; 0 -> cas_classifier's train.steps
+        "cas_classifier": "classifier_mnist",  # the CAS classifier config (name or .py file)
     })
     return config
 

@@ -201,6 +201,10 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
         results.update({"num_samples": num, "sample_options": options, **quality})
         if translated:
             results["samples_translated_from"] = f"test {abilities.reconstruct_from}"
+    if ev.cas and not abilities.sample:
+        results["cas_skipped"] = abilities.cannot_sample
+    elif ev.cas:
+        results.update(_cas(config, workdir, objective, state, options, report))
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
     path = Path(out) if out else workdir / "eval.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -231,6 +235,25 @@ def translations(objective, state, source: Any, transform, pair, batch_size: int
         return np.asarray(jax.device_get(fn(state, batch, key)), np.float32)
 
     return translate
+
+
+def _cas(config, workdir: Path, objective, state, options: dict[str, Any],
+         report: TextIO | None) -> dict[str, Any]:
+    """The opt-in Classification Accuracy Score (``eval.cas``, ``genjax.app.augment``); its
+    classifier runs go to ``WORKDIR/cas/step_<step>/`` (reused by a second evaluation)."""
+    from genjax.app.augment import cas_of_run
+
+    ev = config.eval
+    if ev.cas_samples < 0 or ev.cas_steps < 0:
+        raise ConfigError("eval.cas_samples and eval.cas_steps must be >= 0 (0: the defaults)")
+
+    def log(text: str) -> None:
+        if report is not None:
+            print(text, file=report, flush=True)
+
+    return cas_of_run(objective, state, options, config,
+                      Path(workdir) / "cas" / f"step_{int(state.step)}", ev.cas_classifier,
+                      ev.cas_samples, ev.cas_steps, log)
 
 
 def _bar(stream: TextIO | None, total: int, desc: str, unit: str):

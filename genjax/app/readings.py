@@ -29,6 +29,16 @@ GENERAL: dict[str, Reading] = {
                            "score: a GAN has no held-out likelihood)", ""),
     "test_g_loss": Reading("generator loss against the discriminator (not a quality "
                            "score)", ""),
+    "cas": Reading(
+        "Classification Accuracy Score: real-test accuracy of a classifier trained on samples "
+        "only (eval.cas; floor: the same classifier trained on the real train split)",
+        "higher, up to the floor", caveats=(
+            Caveat(lambda r: str(r.get("cas_labels", "")).startswith("pseudo"),
+                   "cas: this model takes no labels, so its samples were labelled by the "
+                   "domain classifier (pseudo labels): the score measures agreement with that "
+                   "classifier, not conditional fidelity"),)),
+    "cas_samples": Reading("synthetic examples the CAS classifier trained on", ""),
+    "cas_classifier_steps": Reading("training steps of each CAS classifier", ""),
     "test_examples": Reading("test examples the held-out numbers average over", ""),
     "num_samples": Reading("generated samples the sample metrics judge", ""),
     "step": Reading("the checkpoint evaluated", ""),
