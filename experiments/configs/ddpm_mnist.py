@@ -19,10 +19,13 @@ forward passes, too slow for 2 CPU cores; this config's ``bound_timesteps=50`` e
 
 ``genjax eval`` defaults sized for a CPU: the 50-term bound on the 1,000 test digits and
 2,000 samples by DPM-Solver++(2M) in 10 steps (``eval.sample_options``), ~70,000 UNet image
-passes in all. Estimated from the DDIM timing in benchmarks/RESULTS.md (ch 16: ~280 image
-passes per second on 2 cores; ch 32 costs ~3x more), about 10-15 minutes on 2 idle cores;
-an estimate, not a measurement. A 2,000-sample FID is biased upward (eval says so): compare
-runs at the same count, or pass ``--num-samples 10000``.
+passes in all. Measured (a 2-step run, the domain classifier already cached, 2 cores shared
+with other jobs at load average 15-18): 36 min 41 s wall, 22 CPU-minutes (the process got
+60% of a core on average): the bound over the 1,000 test digits took 29.5 min, the 2,000
+DPM-Solver++ samples 5.6 min, the features and metrics the rest; on 2 idle cores the same
+CPU time is ~11-15 minutes. ``--config.eval.bound_timesteps=10`` cuts the bound ~5x;
+``--metrics none`` skips the samples. A 2,000-sample FID is biased upward (eval says so):
+compare runs at the same count, or pass ``--num-samples 10000``.
 """
 
 import ml_collections
