@@ -60,6 +60,8 @@ import numpy as np
 from flax.traverse_util import flatten_dict, unflatten_dict
 from jax import lax
 
+from genjax.core.weights import checked_variables
+
 Array = jax.Array
 Variables = dict[str, Any]
 
@@ -506,15 +508,7 @@ def load_variables(path: str | os.PathLike) -> Variables:
     """
     with np.load(path) as data:
         arrays = {k: data[k] for k in data.files if k != "__format__"}
-    flat, problems = {}, []
-    for key, shape in variable_shapes().items():
-        value = arrays.pop("/".join(key), None)
-        if value is None or value.shape != shape:
-            got = "missing" if value is None else f"shape {value.shape}"
-            problems.append(f"{'/'.join(key)}: {got}, expected {shape}")
-            continue
-        flat[key] = value.astype(np.float32, copy=False)
-    problems += [f"unexpected {k}" for k in sorted(arrays)]
+    flat, problems = checked_variables(arrays, variable_shapes())
     if problems:
         raise InceptionWeightsError(
             f"{path} is not a converted FID-Inception .npz ({len(problems)} problems, e.g. "

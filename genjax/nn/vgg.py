@@ -45,6 +45,7 @@ from flax.traverse_util import flatten_dict, unflatten_dict
 from jax import lax
 
 from genjax.core.files import write_atomic
+from genjax.core.weights import checked_variables
 
 Array = jax.Array
 Variables = dict[str, Any]
@@ -299,15 +300,7 @@ def load_variables(path: str | os.PathLike) -> Variables:
     except (OSError, ValueError) as err:
         raise VGGWeightsError(f"could not read {path} as an .npz ({err}); pass the original "
                               f"{WEIGHTS_FILE} instead") from err
-    flat, problems = {}, []
-    for key, shape in variable_shapes().items():
-        value = arrays.pop("/".join(key), None)
-        if value is None or value.shape != shape:
-            got = "missing" if value is None else f"shape {value.shape}"
-            problems.append(f"{'/'.join(key)}: {got}, expected {shape}")
-            continue
-        flat[key] = value.astype(np.float32, copy=False)
-    problems += [f"unexpected {k}" for k in sorted(arrays)]
+    flat, problems = checked_variables(arrays, variable_shapes())
     if problems:
         raise VGGWeightsError(
             f"{path} is not a converted VGG-19 .npz ({len(problems)} problems, e.g. "
