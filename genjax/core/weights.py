@@ -8,7 +8,10 @@ variables the module expects.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,3 +40,40 @@ def checked_variables(arrays: Mapping[str, np.ndarray],
         flat[key] = np.asarray(value).astype(np.float32, copy=False)
     problems += [f"unexpected {k}" for k in sorted(left)]
     return flat, problems
+
+
+def cache_file(weights: str | os.PathLike, folder: Path, format_version: int) -> Path:
+    """Where the converted ``.npz`` of a weights file is cached: ``folder /
+    '<stem>-<size>-<mtime_ns>-v<format>.npz'`` (a changed file, or a new conversion format,
+    gets a new name)."""
+    weights = Path(weights)
+    stat = weights.stat()
+    return folder / f"{weights.stem}-{stat.st_size}-{stat.st_mtime_ns}-v{format_version}.npz"
+
+
+def read_torch_state_dict(path: Path, error: type[Exception], cache: Path,
+                          original: str) -> Mapping[str, Any]:
+    """A PyTorch state dict read with ``torch.load(weights_only=True)`` on the CPU.
+
+    Args:
+      path: the ``.pth`` file.
+      error: the exception type to raise (the network's weights error).
+      cache: the folder converted files are cached in (named in the message).
+      original: ``"<file name> from <url>"``, named when the file is damaged.
+
+    Raises:
+      error: torch is not installed, or the file is no state dict torch can read.
+    """
+    try:
+        import torch
+    except ImportError as exc:
+        raise error(
+            f"reading {path} (a PyTorch state dict) the first time needs torch, which is not "
+            f"installed: pip install torch==2.13.0 (CPU build), or genjax[bench]. After one "
+            f"conversion the cached .npz in {cache} is used without torch; you can also pass "
+            "a converted .npz directly") from exc
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # pickle/zip errors vary by torch version
+        raise error(f"could not read {path} as a PyTorch state dict ({type(exc).__name__}: "
+                    f"{exc}); re-download {original}") from exc

@@ -106,6 +106,16 @@ class GANLoss(NamedTuple):
     g: Callable[[jax.Array], jax.Array]
     probabilistic: bool
 
+    def critic_metrics(self, real_logits: jax.Array, fake_logits: jax.Array
+                       ) -> dict[str, jax.Array]:
+        """What D says of a batch, for the logs: ``d_real`` / ``d_fake`` (mean probability
+        of "real") for a probabilistic loss, else ``d_real_score`` / ``d_fake_score`` (mean
+        raw scores)."""
+        if self.probabilistic:
+            return {"d_real": jnp.mean(jax.nn.sigmoid(real_logits)),
+                    "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits))}
+        return {"d_real_score": jnp.mean(real_logits), "d_fake_score": jnp.mean(fake_logits)}
+
 
 LOSSES: dict[str, GANLoss] = {
     "minimax": GANLoss(d_loss_from_logits, g_loss_minimax, True),

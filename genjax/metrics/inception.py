@@ -60,7 +60,7 @@ import numpy as np
 from flax.traverse_util import flatten_dict, unflatten_dict
 from jax import lax
 
-from genjax.core.weights import checked_variables
+from genjax.core.weights import cache_file, checked_variables, read_torch_state_dict
 
 Array = jax.Array
 Variables = dict[str, Any]
@@ -532,29 +532,12 @@ def cache_path(weights: str | os.PathLike) -> Path:
     Returns:
       ``cache_dir() / '<stem>-<size>-<mtime_ns>-v<format>.npz'``.
     """
-    weights = Path(weights)
-    stat = weights.stat()
-    key = f"{weights.stem}-{stat.st_size}-{stat.st_mtime_ns}-v{_CACHE_FORMAT}"
-    return cache_dir() / f"{key}.npz"
+    return cache_file(weights, cache_dir(), _CACHE_FORMAT)
 
 
 def _read_torch_state_dict(path: Path) -> Mapping[str, Any]:
-    try:
-        import torch
-    except ImportError as exc:
-        raise InceptionWeightsError(
-            f"reading {path} (a PyTorch state dict) the first time needs torch, which is not "
-            f"installed: pip install torch==2.13.0 (CPU build), or genjax[bench]. After one "
-            f"conversion the cached .npz in {cache_dir()} is used without torch; you can also "
-            f"pass a converted .npz directly"
-        ) from exc
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # pickle/zip errors vary by torch version
-        raise InceptionWeightsError(
-            f"could not read {path} as a PyTorch state dict ({type(exc).__name__}: {exc}); "
-            f"re-download {WEIGHTS_FILE} from {WEIGHTS_URL}"
-        ) from exc
+    return read_torch_state_dict(path, InceptionWeightsError, cache_dir(),
+                                 f"{WEIGHTS_FILE} from {WEIGHTS_URL}")
 
 
 def resolve_weights_path(path: str | os.PathLike | None = None) -> Path:

@@ -311,12 +311,7 @@ class GAN:
             ema_params=ema,
         )
         metrics = {"d_loss": d_loss, "g_loss": g_loss, **terms}
-        if loss.probabilistic:
-            metrics["d_real"] = jnp.mean(jax.nn.sigmoid(real_logits))
-            metrics["d_fake"] = jnp.mean(jax.nn.sigmoid(fake_logits))
-        else:
-            metrics["d_real_score"] = jnp.mean(real_logits)
-            metrics["d_fake_score"] = jnp.mean(fake_logits)
+        metrics.update(loss.critic_metrics(real_logits, fake_logits))
         return new_state, metrics
 
     def sample(self, state: TrainState, key: jax.Array, num: int) -> jax.Array:

@@ -146,12 +146,7 @@ class Pix2Pix:
             params={"generator": gp, "discriminator": dp},
             opt_state={"generator": g_opt, "discriminator": d_opt})
         metrics = {"d_loss": d_loss, "g_loss": g_loss, "g_gan": g_gan, "g_l1": g_l1}
-        if loss.probabilistic:
-            metrics["d_real"] = jnp.mean(jax.nn.sigmoid(real_logits))
-            metrics["d_fake"] = jnp.mean(jax.nn.sigmoid(fake_logits))
-        else:
-            metrics["d_real_score"] = jnp.mean(real_logits)
-            metrics["d_fake_score"] = jnp.mean(fake_logits)
+        metrics.update(loss.critic_metrics(real_logits, fake_logits))
         return new_state, metrics
 
     def reconstruct(self, state: TrainState, batch: dict[str, jax.Array],
