@@ -3,9 +3,10 @@
     genjax train pix2pix_inpaint_mnist --workdir runs/pix2pix_inpaint
     genjax eval runs/pix2pix_inpaint
 
-Runtime: see benchmarks/RESULTS.md ("pix2pix"): measured on 2 shared (contended) CPU cores.
-Expected: test L1 / PSNR of the translations and the domain FID of the 1,000 translated
-test digits against the real ones, next to the train-vs-test floor, in the same section.
+Runtime: not measured yet (the evidence run was cut short this session); no trained run
+exists, so the results below are what the run reports, not numbers measured here.
+Expected output: test L1 / PSNR of the translations and the domain FID of the 1,000
+translated test digits against the real ones, next to the train-vs-test floor.
 """
 
 import ml_collections
