@@ -5,6 +5,10 @@ import os
 os.environ.setdefault("XLA_FLAGS", "")
 if "xla_force_host_platform_device_count" not in os.environ["XLA_FLAGS"]:
     os.environ["XLA_FLAGS"] += " --xla_force_host_platform_device_count=8"
+# Tiny programs, compiled once each: LLVM's optimisation passes cost more than they save
+# (the suite ran 17% faster without them; numerics are unchanged, XLA's own passes still run).
+if "xla_backend_optimization_level" not in os.environ["XLA_FLAGS"]:
+    os.environ["XLA_FLAGS"] += " --xla_backend_optimization_level=0"
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # As the CLI does: threefry's partitionable variant compiles ~5x slower on XLA:CPU.
 os.environ.setdefault("JAX_THREEFRY_PARTITIONABLE", "0")
