@@ -89,6 +89,16 @@ def exponentiated(results: dict[str, Any], pairs: tuple[tuple[str, str], ...]
             for name, reported in pairs if f"test_{name}" in results}
 
 
+def ratios(results: dict[str, Any], quads: tuple[tuple[str, str, str, float], ...]
+           ) -> dict[str, float]:
+    """``test_<reported>``: ``scale`` times the ratio of two whole-split means, for the
+    objective's ``capabilities.ratio_metrics`` (a ratio of sums, not a mean of per-batch
+    ratios)."""
+    return {f"test_{reported}": scale * results[f"test_{num}"] / results[f"test_{den}"]
+            for reported, num, den, scale in quads
+            if f"test_{num}" in results and f"test_{den}" in results}
+
+
 def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
                  seed: int = 0, out: str | Path | None = None,
                  report: TextIO | None = None,
@@ -140,7 +150,7 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
                           f"(splits: {', '.join(spec.splits)})")
     started = time.perf_counter()
     config, experiment, state = load_run(workdir, config)
-    objective = experiment.objective
+    objective, modality = experiment.objective, experiment.modality  # its tokenizer, if any
     try:
         options = {**parse_sample_options(ev.sample_options, objective, config.family),
                    **check_sample_options(objective, options or {}, config.family)}
@@ -160,6 +170,7 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
             iterate_split(test_source, config.train.batch_size, transform, pair),
             keys[0], bar.update))
     results.update(exponentiated(results, objective.capabilities.exp_metrics))
+    results.update(ratios(results, objective.capabilities.ratio_metrics))
 
     abilities = objective.capabilities
     translated = not abilities.sample and abilities.translates

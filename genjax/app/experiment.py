@@ -147,15 +147,35 @@ def _load_other_run(workdir: str | Path):
     return config, experiment.objective, state
 
 
+def data_modality(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Modality:
+    """The dataset's modality set up for the run's ``data`` options (``Modality.configure``:
+    ``data.tokenizer`` / ``data.vocab_size`` of text; a learned tokenizer is trained on the
+    train split once and cached under the data folder's ``tokenizers/``).
+
+    Raises:
+      ConfigError: options the modality refuses, naming the fix.
+    """
+    d = config.data
+    try:
+        return modality_of(spec).configure(
+            spec, tokenizer=d.get("tokenizer", ""), vocab_size=d.get("vocab_size", 0),
+            train_source=lambda: gdata.load_source(d.name, "train", data_dir(config)),
+            cache=data_dir(config) / "tokenizers")
+    except gdata.DatasetError as err:
+        raise ConfigError(str(err)) from err
+
+
 def build_objective(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec,
-                    load_other_run: Callable[..., Any] | None = None) -> Objective:
+                    load_other_run: Callable[..., Any] | None = None,
+                    modality: Modality | None = None) -> Objective:
     """The objective of ``config.family`` for a dataset, after the checks every family shares.
 
     Args:
       config: the run's config.
-      spec: the dataset's spec (only the spec: no data is read here).
+      spec: the dataset's spec (no data is read here, except once to learn a tokenizer).
       load_other_run: ``BuildContext.load_run`` (default: read another run folder), e.g. one
         that refuses, for a model that must be built from itself alone.
+      modality: the run's configured modality (default: :func:`data_modality`).
 
     Raises:
       ConfigError: an unknown family, a modality or precision the family does not take, or
@@ -165,7 +185,8 @@ def build_objective(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec,
     family = family_of(config)
     parallel_mode(config)
     policy = precision(config)
-    modality = modality_of(spec)
+    if modality is None:
+        modality = data_modality(config, spec)
     if modality.name not in family.modalities:
         raise ConfigError(
             f"family {family.name!r} trains on {' or '.join(family.modalities)} data, but "
@@ -207,10 +228,12 @@ def pairing(config: ml_collections.ConfigDict, modality: Modality):
 
 
 def make_batches(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec, split: str, *,
-                 shuffle: bool, shard_index: int = 0, shard_count: int = 1):
+                 shuffle: bool, shard_index: int = 0, shard_count: int = 1,
+                 modality: Modality | None = None):
     """Deterministic batches of one split, transformed for the model by its modality (and
-    paired, with ``data.pairing``)."""
-    modality = modality_of(spec)
+    paired, with ``data.pairing``); ``modality``: the configured one (default:
+    :func:`data_modality`)."""
+    modality = modality or data_modality(config, spec)
     source = modality.examples(gdata.load_source(config.data.name, split, data_dir(config)),
                                spec, config.data.get("context", 0), train=split == "train")
     transform = modality.transform(spec, config.data.image_size or None)
@@ -239,16 +262,17 @@ def build(config: ml_collections.ConfigDict, *, shard_index: int = 0, shard_coun
         except ParallelError as err:
             raise ConfigError(f"parallel={parallel}: {err}") from err
     spec = gdata.dataset_spec(config.data.name, data_dir(config))
-    objective = build_objective(config, spec)
-    train_batches = make_batches(config, spec, "train", shuffle=True,
-                                 shard_index=shard_index, shard_count=shard_count)
+    modality = data_modality(config, spec)
+    objective = build_objective(config, spec, modality=modality)
+    train_batches = make_batches(config, spec, "train", shuffle=True, shard_index=shard_index,
+                                 shard_count=shard_count, modality=modality)
     eval_batches = None
     if with_eval and config.train.eval_every and "test" in spec.splits:
-        eval_batches = make_batches(config, spec, "test", shuffle=False,
+        eval_batches = make_batches(config, spec, "test", shuffle=False, modality=modality,
                                     shard_index=shard_index, shard_count=shard_count)
     shapes = _check_model_takes_data(objective, train_batches, config)
     check_fits_in_memory(shapes, config)
-    return Experiment(config, spec, family_of(config), modality_of(spec), objective,
+    return Experiment(config, spec, family_of(config), modality, objective,
                       train_batches, eval_batches, settings, step_factory(parallel))
 
 

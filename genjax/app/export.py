@@ -116,6 +116,10 @@ def export_run(workdir: str | Path, out: str | Path) -> dict[str, Any]:
     objective = experiment.objective
     if not objective.capabilities.sample:
         raise ExportError(f"{workdir} cannot be exported: {objective.capabilities.cannot_sample}")
+    if experiment.modality is not modality_of(experiment.spec):
+        raise ExportError(f"{workdir} reads its data through a learned tokenizer "
+                          f"(data.tokenizer={config.data.get('tokenizer')}), which an export "
+                          "does not carry yet: sample from its run folder with `genjax sample`")
     try:
         build_objective(config, experiment.spec, load_other_run=_no_other_runs)
     except _NeedsOtherRun as err:

@@ -23,8 +23,11 @@ GENERAL: dict[str, Reading] = {
     "test_elbo": Reading("evidence lower bound per test example (nats)", "higher"),
     "test_nll": Reading("negative log-likelihood bound per test example (nats)", "lower"),
     "test_bpd": Reading("bits per dimension on the test split", "lower"),
-    "test_perplexity": Reading("exp(mean nats per token) on the test split", "lower"),
+    "test_perplexity": Reading("exp(mean nats per token) on the test split (per token: "
+                               "per byte with the byte tokenizer)", "lower"),
     "test_bits_per_byte": Reading("bits per byte on the test text", "lower"),
+    "test_bytes_per_token": Reading("bytes of text per predicted token (1: the byte "
+                                    "tokenizer)", ""),
     "test_d_loss": Reading("discriminator loss on test data vs samples (not a quality "
                            "score: a GAN has no held-out likelihood)", ""),
     "test_g_loss": Reading("generator loss against the discriminator (not a quality "

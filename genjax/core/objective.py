@@ -75,6 +75,9 @@ class Capabilities:
       exp_metrics: ``(name, reported)`` pairs: ``genjax eval`` also reports the exponential
         of the whole split's mean ``test_<name>`` (in nats) as ``test_<reported>``, e.g.
         ``("nats_per_token", "perplexity")``.
+      ratio_metrics: ``(reported, numerator, denominator, scale)``: ``genjax eval`` also
+        reports ``test_<reported> = scale * test_<numerator> / test_<denominator>`` of the
+        whole split's means, e.g. bits per byte from nats and bytes per token.
       latents: it has ``prior_latents(state, key, num)`` and ``decode_latents(state, z,
         **sample_options)`` (see the module docstring).
       encode: it has ``encode_latents(state, batch, key)`` (needs ``latents``).
@@ -91,6 +94,7 @@ class Capabilities:
     sample_options: tuple[SampleOption, ...] = ()
     cannot_sample: str = ""
     exp_metrics: tuple[tuple[str, str], ...] = ()
+    ratio_metrics: tuple[tuple[str, str, str, float], ...] = ()
     latents: bool = False
     encode: bool = False
     log_prob: bool = False

@@ -47,10 +47,12 @@ def encode_bytes(text: str) -> np.ndarray:
 
 
 def decode_bytes(tokens: Iterable[int]) -> str:
-    """The text of byte tokens (invalid UTF-8 sequences become U+FFFD)."""
+    """The text of byte tokens (invalid UTF-8 sequences become U+FFFD); negative entries
+    pad (a language model's samples under a multi-byte tokenizer) and are skipped."""
     data = np.asarray(list(tokens) if not isinstance(tokens, np.ndarray) else tokens)
-    if data.size and (data.min() < 0 or data.max() >= BYTE_VOCAB):
-        raise ValueError(f"byte tokens must be in [0, {BYTE_VOCAB}), got {data.min()}.."
+    data = data[data >= 0]
+    if data.size and data.max() >= BYTE_VOCAB:
+        raise ValueError(f"byte tokens must be in [0, {BYTE_VOCAB}) (-1: padding), got "
                          f"{data.max()}")
     return data.astype(np.uint8).tobytes().decode("utf-8", errors="replace")
 

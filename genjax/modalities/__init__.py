@@ -108,6 +108,28 @@ class Modality:
     batch_key: str = ""
     metrics: tuple[str, ...] = ()
 
+    def configure(self, spec: DatasetSpec, *, tokenizer: str = "", vocab_size: int = 0,
+                  train_source: Callable[[], Any] | None = None,
+                  cache: Path | None = None) -> Modality:
+        """This modality set up for one run's data options (``data.tokenizer``,
+        ``data.vocab_size``): itself unless the modality tokenizes its data (text).
+
+        Args:
+          spec: the dataset.
+          tokenizer: ``data.tokenizer`` (``""``: the modality's default).
+          vocab_size: ``data.vocab_size`` of a learned tokenizer.
+          train_source: the train split's records, read when a tokenizer is learned.
+          cache: the folder of learned tokenizers.
+
+        Raises:
+          DatasetError: a tokenizer for data that has none, naming the fix.
+        """
+        del train_source, cache
+        if tokenizer not in ("", "bytes") or vocab_size:  # (bytes: the text configs' default)
+            raise DatasetError(f"data.tokenizer / data.vocab_size are for text datasets, but "
+                               f"dataset {spec.name!r} holds {self.name} data; remove them")
+        return self
+
     def examples(self, source: Any, spec: DatasetSpec, length: int = 0,
                  train: bool = True) -> Any:
         """The examples models take, from one split's stored records (a random-access source).

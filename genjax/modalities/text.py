@@ -1,9 +1,12 @@
-"""The text modality: byte-token windows, ``.txt`` / ``.jsonl`` sample files, copy checks.
+"""The text modality: token windows, ``.txt`` / ``.jsonl`` sample files, copy checks.
 
-Examples are windows of ``data.context + 1`` byte tokens of a split's text (records joined
-with ``"\\n"``; :class:`genjax.data.text.TokenWindows`): every offset of the training text,
-consecutive windows over a held-out split. Samples are int token arrays ``(N, T)`` (the
-prompt and its continuation), decoded as UTF-8 when written.
+Examples are windows of ``data.context + 1`` tokens of a split's text (records joined with
+``"\\n"``, encoded by the run's tokenizer, :mod:`genjax.data.tokenization`: bytes by default,
+``data.tokenizer=bpe`` for a byte-level BPE of ``data.vocab_size`` tokens learned on the
+train split; :class:`genjax.data.text.TokenWindows`): every offset of the training text,
+consecutive windows over a held-out split. Samples are int BYTE arrays ``(N, L)`` (the
+prompt and its continuation; a language model turns its tokens into their bytes, ``-1``
+padding where a token has fewer bytes than the longest), decoded as UTF-8 when written.
 
 ``genjax eval``'s sample metrics:
 
@@ -30,6 +33,7 @@ from genjax.data.text import (
     token_stream,
 )
 from genjax.data.tfds import DatasetError
+from genjax.data.tokenization import BYTES, Tokenizer, dataset_tokenizer
 from genjax.modalities import Modality, Reading, sample_chunks
 
 #: Samples whose longest verbatim span in the train split ``copy`` measures.
@@ -75,18 +79,44 @@ def distinct_ngrams(texts: list[bytes], n: int = 4) -> float:
     return len(set(grams)) / len(grams) if grams else float("nan")
 
 
+def split_text(source) -> bytes:
+    """A split's text: its records joined with ``"\\n"``, as UTF-8 bytes."""
+    return token_stream(read_records(source, range(len(source)))).tobytes()
+
+
 class TextModality(Modality):
-    """Text as byte tokens; see the module docstring."""
+    """Text as tokens of ``tokenizer``; see the module docstring.
+
+    Attributes:
+      tokenizer: the run's tokenizer (:meth:`configure`; the bytes by default).
+    """
 
     name = "text"
     batch_key = TEXT_KEY
     metrics = ("copy", "distinct")
 
+    def __init__(self, tokenizer: Tokenizer = BYTES):
+        self.tokenizer = tokenizer
+
+    def configure(self, spec, *, tokenizer="", vocab_size=0, train_source=None, cache=None):
+        if not tokenizer and vocab_size:
+            raise DatasetError("data.vocab_size sizes a learned tokenizer: add "
+                               "--config.data.tokenizer=bpe, or remove it")
+        if (tokenizer or "bytes") == "bytes":
+            if vocab_size:
+                raise DatasetError("data.vocab_size is for data.tokenizer=bpe; the byte "
+                                   "tokenizer has 256 symbols: remove it")
+            return MODALITY
+        if train_source is None or cache is None:
+            raise DatasetError("a learned tokenizer needs the dataset's train split")
+        return TextModality(dataset_tokenizer(tokenizer, vocab_size, spec.name, cache,
+                                              lambda: split_text(train_source())))
+
     def examples(self, source, spec, length=0, train=True):
         if length < 1:
             raise DatasetError(f"dataset {spec.name!r} holds text: models take windows of "
                                "data.context tokens; set --config.data.context (e.g. 256)")
-        tokens = token_stream(read_records(source, range(len(source))))
+        tokens = self.tokenizer.encode(split_text(source))
         return TokenWindows(tokens, length, stride=1 if train else length)
 
     def transform(self, spec, image_size=None):
@@ -109,7 +139,7 @@ class TextModality(Modality):
             out["distinct_4grams"] = distinct_ngrams(texts)
         if "copy" in names and context.train_records is not None:
             records = context.train_records()
-            corpus = token_stream(read_records(records, range(len(records)))).tobytes()
+            corpus = split_text(records)
             spans = [longest_common_span(t, corpus) for t in texts[:COPY_SAMPLES]]
             out["copy_longest_span_mean"] = float(np.mean(spans))
             out["copy_longest_span_max"] = float(np.max(spans))

@@ -7,7 +7,8 @@ from genjax.config import base_config
 
 
 def lm_base(family: str) -> ml_collections.ConfigDict:
-    """Language-model defaults: the ``kjv`` corpus in windows of ``data.context`` bytes,
+    """Language-model defaults: the ``kjv`` corpus in windows of ``data.context`` tokens
+    (bytes, or ``data.tokenizer=bpe`` with ``data.vocab_size`` tokens),
     AdamW with warmup and cosine decay, gradient clipping, default sample options.
 
     ``model`` is the network's section: for ``gpt`` ``features``, ``num_layers``,
@@ -17,7 +18,9 @@ def lm_base(family: str) -> ml_collections.ConfigDict:
     config = base_config()
     config.family = family
     config.data.name = "kjv"
-    config.data.context = 256  # tokens (bytes) per example: the model's longest sequence
+    config.data.context = 256  # tokens per example: the model's longest sequence
+    config.data.tokenizer = "bytes"  # or "bpe": a byte-level BPE learned on the train split
+    config.data.vocab_size = 0  # the BPE's tokens (e.g. 1024); 0 with bytes
     config.train.update({"batch_size": 32, "num_samples": 4, "eval_every": 0})
     config.optim = ml_collections.ConfigDict({
         "lr": 1e-3, "b1": 0.9, "b2": 0.99, "weight_decay": 0.1, "warmup_steps": 100,

@@ -14,7 +14,7 @@ import optax
 from genjax.core.collectives import device_key
 from genjax.core.objective import Capabilities, SampleOption
 from genjax.core.state import TrainState, apply_updates
-from genjax.data.text import encode_bytes
+from genjax.data.tokenization import BYTES, Tokenizer
 from genjax.nn.decoding import generate, padded_length
 
 Array = jax.Array
@@ -23,8 +23,9 @@ LN2 = math.log(2.0)
 SAMPLE_OPTIONS = (
     SampleOption("prompt", str, "text the samples continue (language models; default: a "
                                 "newline)"),
-    SampleOption("length", int, "tokens (bytes) generated after the prompt; prompt + length "
-                                "<= data.context (no sliding window)"),
+    SampleOption("length", int, "tokens generated after the prompt (bytes, with the byte "
+                                "tokenizer); prompt + length <= data.context (no sliding "
+                                "window)"),
     SampleOption("temperature", float, "softmax temperature (> 0; default 1)"),
     SampleOption("top_k", int, "sample among the k most likely tokens (0: all)"),
     SampleOption("top_p", float, "nucleus sampling: the most likely tokens holding this "
@@ -48,18 +49,23 @@ def next_token_loss(logits: Array, tokens: Array) -> Array:
 
 @dataclasses.dataclass(frozen=True)
 class LanguageModel:
-    """An autoregressive model of byte tokens trained by next-token cross-entropy.
+    """An autoregressive model of text tokens trained by next-token cross-entropy.
 
-    Batches hold windows ``(B, context + 1)`` of byte tokens (``genjax.modalities.text``);
-    the model sees the first ``context`` and predicts each next one. Byte tokens make bits
-    per token bits per byte: ``bits_per_byte = nats / ln 2``. ``test_metrics`` (``genjax
-    eval``, over every test byte once) reports it with the mean nats per token, whose
-    exponential ``genjax eval`` reports as ``test_perplexity`` (per byte).
+    Batches hold windows ``(B, context + 1)`` of tokens (``genjax.modalities.text``); the
+    model sees the first ``context`` and predicts each next one. Bits per byte divide the
+    nats of the predicted tokens by ``ln 2`` times the bytes those tokens stand for
+    (``tokenizer.token_bytes``; 1 per token with the byte tokenizer), so runs with different
+    tokenizers compare. ``test_metrics`` (``genjax eval``, over every test token once)
+    returns the mean nats and bytes per token; ``genjax eval`` reports their ratio as
+    ``test_bits_per_byte`` (whole-split sums, every window predicting ``context`` tokens)
+    and ``exp(nats per token)`` as ``test_perplexity`` (per token: per byte with bytes).
 
     ``sample`` continues a prompt with the model's cached ``decode`` in one compiled
     ``lax.scan`` (:func:`genjax.nn.decoding.generate`), padded to a power of two so
     that prompts of any length reuse the program; it returns the prompt and its
-    continuation, ``(num, len(prompt bytes) + length)`` int32 tokens.
+    continuation as BYTES, ``(num, (len(prompt tokens) + length) * w)`` int32 where ``w``
+    is the tokenizer's longest token in bytes and ``-1`` pads the shorter ones (``w = 1``:
+    the tokens themselves, with the byte tokenizer).
 
     Attributes:
       model: a module ``model(tokens, train) -> logits`` with ``init_cache`` and ``decode``
@@ -73,6 +79,7 @@ class LanguageModel:
       top_k: default top-k (0: off).
       top_p: default nucleus mass (1: off).
       data_key: the batch field of the token windows.
+      tokenizer: the run's tokenizer (prompts in, bytes out, bits per byte).
     """
 
     model: Any
@@ -84,9 +91,11 @@ class LanguageModel:
     top_k: int = 0
     top_p: float = 1.0
     data_key: str = "text"
+    tokenizer: Tokenizer = BYTES
     capabilities: ClassVar[Capabilities] = Capabilities(
         test_metrics=True, sample_options=SAMPLE_OPTIONS,
-        exp_metrics=(("nats_per_token", "perplexity"),))
+        exp_metrics=(("nats_per_token", "perplexity"),),
+        ratio_metrics=(("bits_per_byte", "nats_per_token", "bytes_per_token", 1 / LN2),))
 
     def __post_init__(self):
         if self.context < 2:
@@ -115,24 +124,33 @@ class LanguageModel:
         logits = self.model.apply({"params": params}, tokens[:, :-1], train=train, rngs=rngs)
         return next_token_loss(logits, tokens)
 
+    def _bytes_per_token(self, tokens: Array) -> Array:
+        """Mean bytes the target tokens ``tokens[:, 1:]`` stand for."""
+        sizes = jnp.asarray(self.tokenizer.token_bytes(), jnp.float32)
+        return jnp.mean(sizes[tokens[:, 1:]])
+
+    def _metrics(self, loss: Array, tokens: Array) -> dict[str, Array]:
+        return {"loss": loss, "bits_per_byte": loss / (LN2 * self._bytes_per_token(tokens))}
+
     def train_step(self, state: TrainState, batch, key: Array):
         """One optimizer step on the next-token cross-entropy (dropout from ``key``)."""
         tokens = self._tokens(batch)
         k = device_key(key)  # dropout masks differ per device
         loss, grads = jax.value_and_grad(lambda p: self._loss(p, tokens, True, k))(state.params)
         params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params)
-        return (state.replace(params=params, opt_state=opt_state),
-                {"loss": loss, "bits_per_byte": loss / LN2})
+        return state.replace(params=params, opt_state=opt_state), self._metrics(loss, tokens)
 
     def eval_metrics(self, state: TrainState, batch, key: Array):
-        """Held-out next-token loss (nats) and bits per byte, no dropout."""
-        loss = self._loss(state.params, self._tokens(batch), False)
-        return {"loss": loss, "bits_per_byte": loss / LN2}
+        """Held-out next-token loss (nats per token) and bits per byte, no dropout."""
+        tokens = self._tokens(batch)
+        return self._metrics(self._loss(state.params, tokens, False), tokens)
 
     def test_metrics(self, state: TrainState, batch, key: Array):
-        """Batch means of nats per token and bits per byte (``genjax eval``)."""
-        loss = self._loss(state.params, self._tokens(batch), False)
-        return {"nats_per_token": loss, "bits_per_byte": loss / LN2}
+        """Batch means of nats and bytes per predicted token (``genjax eval`` divides the
+        whole split's means for bits per byte)."""
+        tokens = self._tokens(batch)
+        return {"nats_per_token": self._loss(state.params, tokens, False),
+                "bytes_per_token": self._bytes_per_token(tokens)}
 
     # -- sampling ------------------------------------------------------------------------
     def check_options(self, prompt: str, length: int, temperature: float, top_k: int,
@@ -145,16 +163,17 @@ class LanguageModel:
         if not isinstance(prompt, str) or not prompt:
             raise ValueError("--prompt is empty; give at least one character (the default "
                              "is a newline)")
-        tokens = encode_bytes(prompt)
+        tokens = self.tokenizer.encode(prompt)
+        unit = "bytes" if self.tokenizer.kind == "bytes" else f"{self.tokenizer.kind} tokens"
         if length < 1:
             raise ValueError(f"--length must be >= 1, got {length}")
         if len(tokens) >= self.context:
-            raise ValueError(f"the prompt is {len(tokens)} bytes, but the model's context is "
+            raise ValueError(f"the prompt is {len(tokens)} {unit}, but the model's context is "
                              f"{self.context} tokens (no sliding window); give a prompt of at "
-                             f"most {self.context - 1} bytes")
+                             f"most {self.context - 1} {unit}")
         if len(tokens) + length > self.context:
             raise ValueError(
-                f"the prompt ({len(tokens)} bytes) + --length {length} exceed the model's "
+                f"the prompt ({len(tokens)} {unit}) + --length {length} exceed the model's "
                 f"context of {self.context} tokens (no sliding window); use --length "
                 f"{max(self.context - len(tokens), 0)} or less, or a shorter prompt")
         if not temperature > 0:
@@ -171,7 +190,8 @@ class LanguageModel:
         """``num`` continuations of ``prompt`` (defaults: the objective's fields).
 
         Returns:
-          int32 ``(num, prompt bytes + length)``: the prompt's tokens, then the samples.
+          int32 bytes ``(num, (prompt tokens + length) * w)``: the prompt, then the samples
+          (see the class docstring; ``w = 1`` with the byte tokenizer).
         """
         prompt = self.prompt if prompt is None else prompt
         length = self.sample_length if length is None else int(length)
@@ -186,6 +206,7 @@ class LanguageModel:
         out = generate(self.model, state.params, jnp.asarray(padded),
                        jnp.int32(len(tokens)), key, jnp.float32(temperature),
                        jnp.int32(top_k), jnp.float32(top_p))
-        return out[:, :total]
+        table = jnp.asarray(self.tokenizer.byte_table())  # (vocab, w), -1 padded
+        return table[out[:, :total]].reshape(num, -1)
 
 
