@@ -3,10 +3,9 @@
     genjax train pix2pix_edges_mnist --workdir runs/pix2pix_edges
     genjax eval runs/pix2pix_edges
 
-Runtime: not measured yet (the evidence run was cut short this session); no trained run
-exists, so the results below are what the run reports, not numbers measured here.
-Expected output: test L1 / PSNR of the translations and the domain FID of the 1,000
-translated test digits against the real ones, next to the train-vs-test floor.
+Runtime: 59 s on 2 idle CPU cores (25-31 steps/s). Measured (benchmarks/RESULTS.md): test L1
+0.0215 (the source itself: 0.111), PSNR 22.5 dB (source: 11.7), domain FID 5.3 of the 1,000
+translated test digits (real-vs-real floor 25.1); grid: docs/pix2pix_edges_mnist.png.
 """
 
 import ml_collections

@@ -3,10 +3,9 @@
     genjax train pix2pix_inpaint_mnist --workdir runs/pix2pix_inpaint
     genjax eval runs/pix2pix_inpaint
 
-Runtime: not measured yet (the evidence run was cut short this session); no trained run
-exists, so the results below are what the run reports, not numbers measured here.
-Expected output: test L1 / PSNR of the translations and the domain FID of the 1,000
-translated test digits against the real ones, next to the train-vs-test floor.
+Runtime: 67 s on 2 idle CPU cores (25-31 steps/s). Measured (benchmarks/RESULTS.md): test L1
+0.0380 (the source itself: 0.061), PSNR 17.5 dB (source: 15.4), domain FID 71.4 of the 1,000
+translated test digits (real-vs-real floor 25.1); grid: docs/pix2pix_inpaint_mnist.png.
 """
 
 import ml_collections

@@ -151,6 +151,14 @@ def _write_npz(chunks, num: int, path: Path) -> None:
     write_npz_rows(path, "images", (to_uint8(c) for c in chunks), num)
 
 
+def floor_rows(size: int, count: int) -> np.ndarray:
+    """``count`` distinct row indices evenly spaced over ``range(size)``, ascending (all of
+    them when ``count >= size``)."""
+    if count >= size:
+        return np.arange(size)
+    return (np.arange(count) * size) // count
+
+
 class ImageModality(Modality):
     """Images (N, H, W, C) in [-1, 1]; see the module docstring."""
 
@@ -209,20 +217,23 @@ class ImageModality(Modality):
 
     def _floor_embeddings(self, spec: DatasetSpec, networks: dict, keep: bool,
                           context: EvalContext) -> dict[str, Embeddings]:
-        """The first ``num_samples`` train images (as many as there are, if fewer) through
-        each network: scored against the test split like samples, they give the real-vs-real
-        floor at the same sample count (what a generator of real digits would get)."""
+        """``num_samples`` train images (all of them, if fewer), evenly spaced over the
+        split, through each network: scored against the test split like samples, they give
+        the real-vs-real floor at the same sample count (what a generator of real digits
+        would get). Evenly spaced, not the first ones: a split stored class by class
+        (``mnist_subset``) would otherwise give a floor of two or three classes."""
         if context.train_records is None:
             return {}
         from genjax.data.pipeline import read_records, stack_records
 
         source = context.train_records()
         count = min(context.num_samples, len(source))
+        spread = floor_rows(len(source), count)
         transform = self.transform(spec)
         take = getattr(source, "take", None)
         out = {name: Embeddings(keep) for name in networks}
         for start in range(0, count, context.batch_size):
-            rows = np.arange(start, min(start + context.batch_size, count))
+            rows = spread[start:start + context.batch_size]
             batch = transform(take(rows) if take is not None
                               else stack_records(read_records(source, rows)))
             for name, (net, _) in networks.items():
