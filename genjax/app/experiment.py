@@ -147,16 +147,46 @@ def _load_other_run(workdir: str | Path):
     return config, experiment.objective, state
 
 
-def data_modality(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec) -> Modality:
+#: The run-folder subfolder of ``Modality.saved_files`` (a learned tokenizer).
+MODALITY_FILES = "modality"
+
+
+def read_modality_files(workdir: Path) -> dict[str, str]:
+    """``name -> text`` of the files a run folder keeps of its configured modality
+    (``workdir/modality/``; ``{}`` when it has none)."""
+    folder = Path(workdir) / MODALITY_FILES
+    if not folder.is_dir():
+        return {}
+    return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())
+            if p.is_file() and not p.name.startswith(".")}
+
+
+def write_modality_files(workdir: Path, modality: Modality) -> None:
+    """Saves ``modality.saved_files()`` into ``workdir/modality/`` (each atomically); a file
+    already there is never replaced (the run was trained with it)."""
+    from genjax.core.files import write_atomic
+
+    for name, text in modality.saved_files().items():
+        path = Path(workdir) / MODALITY_FILES / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, text)
+
+
+def data_modality(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec,
+                  files: dict[str, str] | None = None) -> Modality:
     """The dataset's modality set up for the run's ``data`` options (``Modality.configure``:
     ``data.tokenizer`` / ``data.vocab_size`` of text; a learned tokenizer is trained on the
-    train split once and cached under the data folder's ``tokenizers/``).
+    train split once and cached under the data folder's ``tokenizers/``), or restored from
+    the ``files`` a run folder or an export saved of it (then no data is read).
 
     Raises:
-      ConfigError: options the modality refuses, naming the fix.
+      ConfigError: options the modality refuses, or unreadable files, naming the fix.
     """
     d = config.data
     try:
+        if files:
+            return modality_of(spec).restored(spec, files)
         return modality_of(spec).configure(
             spec, tokenizer=d.get("tokenizer", ""), vocab_size=d.get("vocab_size", 0),
             train_source=lambda: gdata.load_source(d.name, "train", data_dir(config)),
@@ -243,8 +273,9 @@ def make_batches(config: ml_collections.ConfigDict, spec: gdata.DatasetSpec, spl
 
 
 def build(config: ml_collections.ConfigDict, *, shard_index: int = 0, shard_count: int = 1,
-          with_eval: bool = True) -> Experiment:
-    """Builds the objective, data and loop settings of one config.
+          with_eval: bool = True, modality_files: dict[str, str] | None = None) -> Experiment:
+    """Builds the objective, data and loop settings of one config (``modality_files``: what
+    the run folder saved of its modality, :func:`read_modality_files`).
 
     Raises:
       ConfigError / genjax.data.DatasetError: with a message that names the fix.
@@ -262,7 +293,7 @@ def build(config: ml_collections.ConfigDict, *, shard_index: int = 0, shard_coun
         except ParallelError as err:
             raise ConfigError(f"parallel={parallel}: {err}") from err
     spec = gdata.dataset_spec(config.data.name, data_dir(config))
-    modality = data_modality(config, spec)
+    modality = data_modality(config, spec, modality_files)
     objective = build_objective(config, spec, modality=modality)
     train_batches = make_batches(config, spec, "train", shuffle=True, shard_index=shard_index,
                                  shard_count=shard_count, modality=modality)
@@ -341,7 +372,7 @@ def check_fits_in_memory(shapes: Any, config, available: int | None = None) -> N
 
 # What ``genjax train`` writes into a run folder (``train.lock`` stays: it is the lock).
 RUN_FILES = ("checkpoints", "corrupt_checkpoints", "metrics.jsonl", "tensorboard", "samples",
-             "plots", "eval.json", "config.json", "config.before-*.json")
+             "plots", "eval.json", "config.json", "config.before-*.json", MODALITY_FILES)
 
 
 def archive_run(workdir: Path) -> Path | None:
@@ -434,7 +465,7 @@ def load_run(workdir: Path, config=None):
         config.parallel = "single"
     _LOADING.append(workdir.resolve())
     try:
-        experiment = build(config, with_eval=False)
+        experiment = build(config, with_eval=False, modality_files=read_modality_files(workdir))
     finally:
         _LOADING.pop()
     checkpointer = Checkpointer(workdir / "checkpoints", keep=config.train.keep_checkpoints,

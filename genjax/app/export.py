@@ -4,8 +4,9 @@
 
 * ``header.json``: the format and its version, the genjax version, the family, the step, the
   run's resolved config (its ``config.json``), the dataset's spec (name, modality, shape,
-  classes, split sizes), the shapes of one training batch, and the tree path, shape and
-  dtype of every state array it holds;
+  classes, split sizes), what the run saved of its configured modality
+  (``Modality.saved_files``: a learned tokenizer's ``tokenizer.json``), the shapes of one
+  training batch, and the tree path, shape and dtype of every state array it holds;
 * ``arrays/<i>.npy``: those arrays.
 
 It holds only the arrays the family's ``sample`` (and ``reconstruct``, where the family has
@@ -35,10 +36,10 @@ import ml_collections
 import numpy as np
 
 from genjax._version import __version__
-from genjax.app.experiment import build_objective, config_from_saved, load_run
+from genjax.app.experiment import build_objective, config_from_saved, data_modality, load_run
 from genjax.core.files import WorkdirError, written_atomically
 from genjax.data import DatasetSpec
-from genjax.modalities import Modality, modality_of
+from genjax.modalities import Modality
 
 FORMAT = "genjax-export"
 FORMAT_VERSION = 1
@@ -116,12 +117,9 @@ def export_run(workdir: str | Path, out: str | Path) -> dict[str, Any]:
     objective = experiment.objective
     if not objective.capabilities.sample:
         raise ExportError(f"{workdir} cannot be exported: {objective.capabilities.cannot_sample}")
-    if experiment.modality is not modality_of(experiment.spec):
-        raise ExportError(f"{workdir} reads its data through a learned tokenizer "
-                          f"(data.tokenizer={config.data.get('tokenizer')}), which an export "
-                          "does not carry yet: sample from its run folder with `genjax sample`")
     try:
-        build_objective(config, experiment.spec, load_other_run=_no_other_runs)
+        build_objective(config, experiment.spec, load_other_run=_no_other_runs,
+                        modality=experiment.modality)
     except _NeedsOtherRun as err:
         raise ExportError(
             f"{workdir} builds on another run ({err}); exporting a two-stage model is not "
@@ -137,6 +135,7 @@ def export_run(workdir: str | Path, out: str | Path) -> dict[str, Any]:
         "format": FORMAT, "format_version": FORMAT_VERSION, "genjax_version": __version__,
         "family": config.family, "step": int(jax.device_get(state.step)),
         "config": raw_config, "modality": experiment.spec.modality,
+        "modality_files": experiment.modality.saved_files(),  # e.g. a learned tokenizer
         "dataset": {**dataclasses.asdict(experiment.spec),
                     "shape": list(experiment.spec.shape)},
         "batch": {k: {"shape": list(v.shape), "dtype": v.dtype.name} for k, v in batch.items()},
@@ -263,7 +262,9 @@ def load_export(path: str | Path) -> tuple[ml_collections.ConfigDict, Exported, 
     spec = DatasetSpec(name=d["name"], modality=d["modality"], shape=tuple(d["shape"]),
                        num_classes=d["num_classes"], splits=dict(d["splits"]))
     try:
-        objective = build_objective(config, spec, load_other_run=_no_other_runs)
+        modality = data_modality(config, spec, header.get("modality_files") or {})
+        objective = build_objective(config, spec, load_other_run=_no_other_runs,
+                                    modality=modality)
     except _NeedsOtherRun as err:
         raise ExportError(f"{path} names another run ({err}); it is not a self-contained "
                           "export") from None
@@ -291,5 +292,5 @@ def load_export(path: str | Path) -> tuple[ml_collections.ConfigDict, Exported, 
         values.append(jnp.asarray(value))
     exported = Exported(
         objective=ExportedObjective(objective, treedef, shapes, kept, paths, batch),
-        modality=modality_of(spec), spec=spec, step=int(header["step"]))
+        modality=modality, spec=spec, step=int(header["step"]))
     return config, exported, tuple(values)

@@ -119,7 +119,13 @@ def _train_locked(config, workdir: Path, process: int, processes: int, *, name: 
                   allow_config_change: bool, restart_from_scratch: bool) -> None:
     """:func:`train_run` once the workdir's lock is held."""
     from genjax import config as gconfig
-    from genjax.app.experiment import archive_run, build, resume_conflicts
+    from genjax.app.experiment import (
+        archive_run,
+        build,
+        read_modality_files,
+        resume_conflicts,
+        write_modality_files,
+    )
     from genjax.core.checkpoint import NoUsableCheckpointError
     from genjax.core.files import remove_stale_temps, write_atomic
     from genjax.core.loop import stop_on_signals, train
@@ -136,7 +142,9 @@ def _train_locked(config, workdir: Path, process: int, processes: int, *, name: 
                 + "). Use a new --workdir, or pass --allow-config-change to continue anyway."
             )
     # bad data or shapes fail here, before anything is written; each host reads its own shard
-    experiment = build(config, shard_index=process, shard_count=processes)
+    # a resumed run reads its data as it was trained (its saved tokenizer, if any)
+    saved = {} if restart_from_scratch else read_modality_files(workdir)
+    experiment = build(config, shard_index=process, shard_count=processes, modality_files=saved)
     sync_hosts("genjax-config-checked", processes)  # every host read config.json first
     if restart_from_scratch:
         archive = archive_run(workdir) if main_process else None
@@ -169,6 +177,7 @@ def _train_locked(config, workdir: Path, process: int, processes: int, *, name: 
             stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
             write_atomic(workdir / f"config.before-{stamp}.json", saved_path.read_bytes())
         write_atomic(saved_path, gconfig.to_json(config) + "\n")
+        write_modality_files(workdir, experiment.modality)
 
     hosts = f", {processes} hosts" if processes > 1 else ""
     started: list[int] = []  # the step the run starts at, once the checkpoints restored

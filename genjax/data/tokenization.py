@@ -166,19 +166,28 @@ def train_bpe(texts: Iterable[str], vocab_size: int) -> Tokenizer:
     return _from_encoder(encoder)
 
 
+def bpe_from_json(text: str, where: str = "the tokenizer") -> Tokenizer:
+    """A byte-level BPE from the text of its ``tokenizer.json``.
+
+    Raises:
+      DatasetError: text that is not such a tokenizer (``where`` names its file).
+    """
+    tk = _tokenizers_module()
+    try:
+        encoder = tk.Tokenizer.from_str(text)
+    except Exception as err:  # noqa: BLE001 -- the Rust side raises plain Exceptions
+        raise DatasetError(f"cannot read {where}: {err}") from err
+    return _from_encoder(encoder)
+
+
 def load_bpe(path: str | Path) -> Tokenizer:
-    """A byte-level BPE from a ``tokenizer.json`` file.
+    """A byte-level BPE from a cached ``tokenizer.json`` file.
 
     Raises:
       DatasetError: an unreadable file.
     """
-    tk = _tokenizers_module()
-    try:
-        encoder = tk.Tokenizer.from_file(str(path))
-    except Exception as err:  # noqa: BLE001 -- the Rust side raises plain Exceptions
-        raise DatasetError(f"cannot read the tokenizer {path}: {err}; delete it to train it "
-                           "again") from err
-    return _from_encoder(encoder)
+    return bpe_from_json(Path(path).read_text(encoding="utf-8"),
+                         f"the tokenizer {path} (delete it to train it again)")
 
 
 def dataset_tokenizer(kind: str, vocab_size: int, dataset: str, cache: Path,

@@ -130,6 +130,24 @@ class Modality:
                                f"dataset {spec.name!r} holds {self.name} data; remove them")
         return self
 
+    def saved_files(self) -> dict[str, str]:
+        """``name -> text``: what a run folder (``modality/``) and an export keep of this
+        configured modality, so that the run reads and writes its data the same way later
+        without re-deriving it (text: a learned tokenizer's ``tokenizer.json``); ``{}`` for
+        a modality with nothing learned."""
+        return {}
+
+    def restored(self, spec: DatasetSpec, files: Mapping[str, str]) -> Modality:
+        """This modality as :meth:`saved_files` saved it (``files``; ``{}``: as it is).
+
+        Raises:
+          DatasetError: files this modality does not know (another modality's).
+        """
+        if files:
+            raise DatasetError(f"the saved modality files {sorted(files)} are not {self.name} "
+                               f"files (dataset {spec.name!r})")
+        return self
+
     def examples(self, source: Any, spec: DatasetSpec, length: int = 0,
                  train: bool = True) -> Any:
         """The examples models take, from one split's stored records (a random-access source).

@@ -33,11 +33,13 @@ from genjax.data.text import (
     token_stream,
 )
 from genjax.data.tfds import DatasetError
-from genjax.data.tokenization import BYTES, Tokenizer, dataset_tokenizer
+from genjax.data.tokenization import BYTES, Tokenizer, bpe_from_json, dataset_tokenizer
 from genjax.modalities import Modality, Reading, sample_chunks
 
 #: Samples whose longest verbatim span in the train split ``copy`` measures.
 COPY_SAMPLES = 16
+#: The saved file of a learned tokenizer (``Modality.saved_files``), HF's format.
+TOKENIZER_FILE = "tokenizer.json"
 
 
 def sample_texts(samples: np.ndarray) -> list[str]:
@@ -111,6 +113,20 @@ class TextModality(Modality):
             raise DatasetError("a learned tokenizer needs the dataset's train split")
         return TextModality(dataset_tokenizer(tokenizer, vocab_size, spec.name, cache,
                                               lambda: split_text(train_source())))
+
+    def saved_files(self):
+        if self.tokenizer.encoder is None:
+            return {}
+        return {TOKENIZER_FILE: self.tokenizer.encoder.to_str()}
+
+    def restored(self, spec, files):
+        unknown = set(files) - {TOKENIZER_FILE}
+        if unknown:
+            raise DatasetError(f"the saved modality files {sorted(unknown)} are not text "
+                               f"files (dataset {spec.name!r})")
+        if TOKENIZER_FILE not in files:
+            return self
+        return TextModality(bpe_from_json(files[TOKENIZER_FILE], f"the saved {TOKENIZER_FILE}"))
 
     def examples(self, source, spec, length=0, train=True):
         if length < 1:

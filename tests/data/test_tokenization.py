@@ -154,8 +154,12 @@ def test_bpe_samples_are_the_bytes_of_their_tokens(bpe):
 
 
 def test_bpe_through_the_command_line(tmp_path, capsys):
-    """Train, sample and evaluate a tiny GPT over a learned BPE; a BPE on image data, a
-    vocabulary without a BPE, and exporting a BPE run are each refused in one line."""
+    """Train, sample and evaluate a tiny GPT over a learned BPE, export it and resume it
+    from the tokenizer its run folder saved; a BPE on image data and a vocabulary without a
+    BPE are each refused in one line."""
+    from genjax.data import default_data_dir
+
+    data_dir = default_data_dir()
     run = tmp_path / "run"
     bpe = ["--config.data.tokenizer=bpe", f"--config.data.vocab_size={VOCAB}"]
     args = ["--config.train.steps=2", "--config.train.checkpoint_every=2",
@@ -181,8 +185,24 @@ def test_bpe_through_the_command_line(tmp_path, capsys):
         assert err.startswith("genjax: error:") and len(err.splitlines()) == 1, err
         return err
 
-    assert "export does not carry" in error(["export", run, "--out", tmp_path / "m.genjax"])
-    assert not (tmp_path / "m.genjax").exists()
+    # the run keeps its tokenizer: exported with it, it samples without the data folder's
+    saved = (run / "modality" / "tokenizer.json").read_text()
+    (cached,) = (data_dir / "tokenizers").glob(f"pydoc_topics-bpe{VOCAB}-*.json")
+    assert cached.read_text() == saved
+    try:  # a cache that changed since (another library version, say) is never read
+        cached.write_text("{not the tokenizer the run was trained with")
+        model = tmp_path / "m.genjax"
+        assert main(["export", str(run), "--out", str(model)]) == 0
+        assert main(["sample", str(model), "--prompt", "class ", "--num", "2", "--length",
+                     "4", "--out", str(tmp_path / "e.jsonl")]) == 0
+        assert all(json.loads(line)["text"].startswith("class ")
+                   for line in (tmp_path / "e.jsonl").read_text().splitlines())
+        assert main(["train", "gpt_tiny", "--workdir", str(run), *args[1:],
+                     "--config.train.steps=3"]) == 0  # resumes with its own tokenizer
+        assert main(["sample", str(run), "--num", "1", "--out", str(tmp_path / "r.txt")]) == 0
+    finally:
+        cached.write_text(saved)
+    assert (run / "modality" / "tokenizer.json").read_text() == saved
     assert "holds image data" in error(["train", "gpt_tiny", "--workdir", tmp_path / "x",
                                         "--config.data.name=digits", *bpe])
     assert "add --config.data.tokenizer=bpe" in error(
