@@ -19,7 +19,7 @@ def lm_base(family: str) -> ml_collections.ConfigDict:
     config.family = family
     config.data.name = "kjv"
     config.data.context = 256  # tokens per example: the model's longest sequence
-    config.data.tokenizer = "bytes"  # or "bpe": a byte-level BPE learned on the train split
+    config.data.tokenizer = "bytes"  # "bytes" (256) or "bpe": a byte-level BPE of the train split
     config.data.vocab_size = 0  # the BPE's tokens (e.g. 1024); 0 with bytes
     config.train.update({"batch_size": 32, "num_samples": 4, "eval_every": 0})
     config.optim = ml_collections.ConfigDict({
