@@ -273,8 +273,8 @@ def _takes_label(objective, state, options: dict) -> bool:
 
 
 def synthetic_set(generator: Generator, num: int, num_classes: int, seed: int,
-                  shape: tuple[int, ...], labeller: Callable[[np.ndarray], np.ndarray] | None
-                  ) -> tuple[np.ndarray, np.ndarray, str]:
+                  shape: tuple[int, ...], labeller: Callable[[np.ndarray], np.ndarray] | None,
+                  stored: tuple[int, ...] | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """``num`` synthetic examples of ``generator``: ``(images, labels, label source)``.
 
     Args:
@@ -284,6 +284,9 @@ def synthetic_set(generator: Generator, num: int, num_classes: int, seed: int,
       seed: the draw's seed.
       shape: the per-example shape the classifier takes (the real inputs').
       labeller: ``images -> labels`` for an unconditional generator (pseudo labels).
+      stored: the dataset's stored image shape: samples of that size (a generator trained on
+        the images as stored, e.g. 28x28) are padded to ``shape`` with the background value
+        -1 exactly as the real images are (``data.image_size``, e.g. 32).
 
     Raises:
       AugmentError: the draw returned another count or shape, non-finite values, or an
@@ -291,6 +294,12 @@ def synthetic_set(generator: Generator, num: int, num_classes: int, seed: int,
     """
     labels = balanced_labels(num, num_classes) if generator.conditional else None
     images = np.asarray(generator.draw(num, labels, seed), np.float32)
+    if (stored is not None and tuple(stored) != tuple(shape) and len(shape) == 3
+            and images.shape == (num, *stored) and shape[0] == shape[1] >= stored[0]
+            and stored[0] == stored[1] and shape[2] == stored[2]):
+        from genjax.data.pipeline import pad_images
+
+        images = pad_images(images, shape[0], value=-1.0)
     if images.shape != (num, *shape):
         raise AugmentError(
             f"generator {generator.name!r} gave samples of shape {images.shape}, but the "
@@ -487,7 +496,7 @@ def run_augment(generators: Sequence[Generator], config, spec, settings: Setting
         if (gen.name, seed) not in synthetic:
             images, labels, source = _cached_synthetic(
                 gen, settings.synthetic, spec.num_classes, seed, shape, labeller,
-                workdir / "synthetic" / gen.name, say)
+                workdir / "synthetic" / gen.name, say, spec.shape)
             synthetic[gen.name, seed] = {key: images, "label": labels}, source
         return synthetic[gen.name, seed]
 
@@ -572,7 +581,8 @@ def _run_jobs(jobs, config, spec, test_real, workdir: Path, stop, say,
 
 
 def _cached_synthetic(gen: Generator, num: int, num_classes: int, seed: int,
-                      shape: tuple[int, ...], labeller, folder: Path, say
+                      shape: tuple[int, ...], labeller, folder: Path, say,
+                      stored: tuple[int, ...] | None = None
                       ) -> tuple[np.ndarray, np.ndarray, str]:
     """``synthetic_set``, kept in ``folder/seed<s>-n<N>.npz`` (drawn once; a resumed run
     reads it back when the generator is the same)."""
@@ -584,7 +594,8 @@ def _cached_synthetic(gen: Generator, num: int, num_classes: int, seed: int,
             if str(saved["about"]) == gen.about and len(saved["labels"]) == num:
                 return saved["images"], saved["labels"], str(saved["label_source"])
     say(f"genjax augment: drawing {num} samples of {gen.about} (seed {seed})")
-    images, labels, source = synthetic_set(gen, num, num_classes, seed, shape, labeller)
+    images, labels, source = synthetic_set(gen, num, num_classes, seed, shape, labeller,
+                                           stored)
     folder.mkdir(parents=True, exist_ok=True)
     with written_atomically(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, images=images, labels=labels, label_source=source, about=gen.about)

@@ -156,6 +156,14 @@ def test_draws_of_the_wrong_shape_or_count_are_refused():
                             True)
     with pytest.raises(augment.AugmentError, match="non-finite"):
         augment.synthetic_set(nan, 20, 10, 0, (28, 28, 1), None)
+    # samples at the dataset's stored size are padded as the real images are (28 -> 32, -1)
+    ramp = np.linspace(-1, 1, 28 * 28, dtype=np.float32).reshape(28, 28, 1)
+    stored = augment.Generator("s", lambda num, labels, seed: np.stack([ramp] * num), True)
+    padded, _, _ = augment.synthetic_set(stored, 20, 10, 0, (32, 32, 1), None, (28, 28, 1))
+    want = np.pad(ramp, ((2, 2), (2, 2), (0, 0)), constant_values=-1.0)
+    assert padded.shape == (20, 32, 32, 1) and np.array_equal(padded[7], want)
+    with pytest.raises(augment.AugmentError, match="shape"):  # not the stored size: refused
+        augment.synthetic_set(stored, 20, 10, 0, (32, 32, 1), None, (30, 30, 1))
     free = augment.Generator("u", lambda num, labels, seed: np.zeros((num, 28, 28, 1)), False)
     images, labels, source = augment.synthetic_set(
         free, 20, 10, 0, (28, 28, 1), lambda x: np.full(len(x), 3))
