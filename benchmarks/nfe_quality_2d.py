@@ -36,28 +36,31 @@ import numpy as np
 
 NFE = (1, 2, 4, 8, 18, 35, 50, 100)
 
-#: family recipe -> [(label, sampler options for a target NFE -> (options, actual NFE))]
-SAMPLERS = {
-    "ddpm_toy2d": [
+#: family -> [(label, sampler options for a target NFE -> (options, actual NFE), or None where
+#: the sampler has no such NFE)]; also the MNIST chart's samplers (nfe_quality_mnist.py)
+FAMILY_SAMPLERS = {
+    "ddpm": [
         ("ddpm + DDIM", lambda n: ({"sampler": "ddim", "steps": n}, n)),
         ("ddpm + DPM-Solver++(2M)", lambda n: ({"sampler": "dpm++", "steps": n}, n)),
     ],
-    "edm_toy2d": [
+    "edm": [
         ("edm + Heun", lambda n: ({"sampler": "heun", "steps": (n + 1) // 2},
                                   2 * ((n + 1) // 2) - 1)),
         ("edm + Euler", lambda n: ({"sampler": "euler", "steps": n}, n)),
     ],
-    "flow_toy2d": [
+    "flow": [
         ("flow + Euler", lambda n: ({"solver": "euler", "steps": n}, n)),
         ("flow + Heun", lambda n: ({"solver": "heun", "steps": (n + 1) // 2},
                                    2 * ((n + 1) // 2) - 1)),  # Euler's last step, as EDM
         ("flow + RK4", lambda n: ({"solver": "rk4", "steps": max(1, (n + 1) // 4)},
                                   4 * max(1, (n + 1) // 4) - 1)),  # Ralston's last step
     ],
-    "cm_toy2d": [
+    "cm": [
         ("cm (iCT)", lambda n: ({"steps": n}, n) if n <= 2 else None),
     ],
 }
+#: recipe -> its family's samplers (the 2D recipes of this benchmark)
+SAMPLERS = {f"{family}_toy2d": samplers for family, samplers in FAMILY_SAMPLERS.items()}
 
 
 def train_seeds(recipe: str, dataset: str, seeds: int, steps: int, chunk: int):

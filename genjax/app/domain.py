@@ -1,10 +1,12 @@
-"""The domain feature network: a digit classifier our own loop trains on the embedded digits.
+"""The domain feature network: a classifier our own loop trains on the run's labelled data.
 
-For MNIST-like data (grayscale, labelled, at most 32x32) there is no Inception to download;
-the classifier ``classifier_mnist`` trains on the run's own dataset instead (the Stacked-MNIST
-way of counting modes). Its penultimate layer gives features for a domain FID/KID and
+For MNIST-like data (grayscale, labelled, at most 32x32) and spoken digits there is no
+Inception to download; the modality's classifier recipe (``Modality.domain_classifier``:
+``classifier_mnist`` for images, ``classifier_spoken_digits`` for audio) trains on the run's
+own dataset instead (the Stacked-MNIST way of counting modes; the SC09 protocol for audio).
+Its penultimate layer gives features for a domain FID/KID and
 precision/recall/density/coverage; its predictions give class shares, coverage and the KL
-from uniform.
+from uniform (the Inception-style score).
 
 ``genjax eval`` trains it once per dataset and caches the run folder under
 ``$GENJAX_CACHE_DIR/classifiers/`` (default ``~/.cache/genjax/classifiers/``); a
@@ -25,9 +27,6 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from genjax.data.pipeline import pad_images
-from genjax.modalities.image import DOMAIN_IMAGE_SIZE
-
 log = logging.getLogger(__name__)
 
 #: Minutes ``classifier_mnist`` took to train on a 2-core CPU shared with other jobs
@@ -41,13 +40,24 @@ def cache_root() -> Path:
 
 
 def domain_classifier_config(dataset: str, data_dir: str = ""):
-    """The ``classifier_mnist`` config, retargeted to ``dataset`` (its train split)."""
-    from genjax.config import load_config
+    """The classifier recipe of ``dataset``'s modality, retargeted to ``dataset`` (its train
+    split).
 
-    config = load_config("classifier_mnist")
+    Raises:
+      WorkdirError: a modality without a domain classifier.
+    """
+    from genjax.app.experiment import WorkdirError
+    from genjax.config import load_config
+    from genjax.data import dataset_spec
+    from genjax.modalities import modality_of
+
+    modality = modality_of(dataset_spec(dataset, data_dir or None))
+    if not modality.domain_classifier:
+        raise WorkdirError(f"{modality.name} data (dataset {dataset!r}) has no domain "
+                           "classifier; give a classifier run folder (eval.classifier_dir)")
+    config = load_config(modality.domain_classifier)
     config.data.name = dataset
     config.data.data_dir = data_dir
-    config.data.image_size = DOMAIN_IMAGE_SIZE
     return config
 
 
@@ -79,27 +89,37 @@ def train_domain_classifier(config, workdir: Path) -> Path:
 
 @dataclasses.dataclass(frozen=True)
 class DomainNetwork:
-    """A trained digit classifier used as a feature network.
+    """A trained classifier used as a feature network.
 
     Attributes:
       run_dir: its run folder.
       test_accuracy: accuracy on its dataset's test split (how far to trust it).
-      embed: jitted ``images (B, 32, 32, 1) in [-1, 1] -> (features (B, F), probs (B, K))``.
+      embed: jitted ``inputs -> (features (B, F), probs (B, K))`` on the classifier's input
+        shape (images (B, 32, 32, 1) in [-1, 1]; clips (B, 16000)).
+      fit: examples as the classifier's inputs (``Modality.domain_inputs`` of its data:
+        MNIST's 28x28 padded to 32; raises ValueError on a shape it cannot take).
+      modality: the modality of the data it was trained on.
+      dataset: that dataset's name.
     """
 
     run_dir: Path
     test_accuracy: float
     embed: Callable[[np.ndarray], tuple[jax.Array, jax.Array]]
+    fit: Callable[[np.ndarray], np.ndarray]
+    modality: str = ""
+    dataset: str = ""
 
-    def __call__(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Features and class probabilities of images (B, H, W, 1), H, W <= 32, in [-1, 1]."""
-        images = np.asarray(images, np.float32)
-        if images.ndim != 4 or images.shape[-1] != 1:
-            raise ValueError(f"the domain network takes (B, H, W, 1) images, got {images.shape}")
-        if images.shape[1:3] != (DOMAIN_IMAGE_SIZE, DOMAIN_IMAGE_SIZE):
-            images = pad_images(images, DOMAIN_IMAGE_SIZE, -1.0)
-        feats, probs = self.embed(images)
+    def __call__(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Features and class probabilities of a batch of examples (images (B, H, W, 1) with
+        H, W <= 32, or clips (B, T)), in [-1, 1]."""
+        feats, probs = self.embed(self.fit(inputs))
         return np.asarray(feats), np.asarray(probs)
+
+    def scored(self, inputs: np.ndarray, labels: np.ndarray) -> DomainNetwork:
+        """This network with ``test_accuracy`` measured on held-out ``inputs`` / ``labels``."""
+        probs = np.concatenate([self(inputs[i:i + 500])[1] for i in range(0, len(inputs), 500)])
+        accuracy = float(np.mean(np.argmax(probs, 1) == np.asarray(labels)))
+        return dataclasses.replace(self, test_accuracy=accuracy)
 
 
 def load_domain_network(run_dir: Path, test_images: np.ndarray | None = None,
@@ -127,13 +147,11 @@ def load_domain_network(run_dir: Path, test_images: np.ndarray | None = None,
         feats = module.apply({"params": params}, images, method=module.embed)
         return feats, classifier.predict(params, images)
 
-    network = DomainNetwork(Path(run_dir), float("nan"), embed)
-    if test_images is not None:
-        probs = np.concatenate([network(test_images[i:i + 500])[1]
-                                for i in range(0, len(test_images), 500)])
-        accuracy = float(np.mean(np.argmax(probs, 1) == np.asarray(test_labels)))
-        network = dataclasses.replace(network, test_accuracy=accuracy)
-    return network
+    spec, image_size = experiment.spec, config.data.get("image_size") or None
+    network = DomainNetwork(Path(run_dir), float("nan"), embed,
+                            lambda x: experiment.modality.domain_inputs(x, spec, image_size),
+                            experiment.modality.name, spec.name)
+    return network if test_images is None else network.scored(test_images, test_labels)
 
 
 def domain_network_for(config, classifier_dir: str = "", steps: int | None = None) -> Path:

@@ -197,8 +197,7 @@ def evaluate_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (
         context = EvalContext(
             num_samples=num, batch_size=ev.batch_size, seed=seed,
             inception_weights=ev.inception_weights or os.environ.get(INCEPTION_ENV, ""),
-            domain_network=lambda: _domain_network(config, test_source, transform,
-                                                   modality.batch_key),
+            domain_network=lambda: _domain_network(config, test_source, transform, modality),
             train_records=lambda: load_source(config.data.name, "train", data_dir(config)))
         try:
             quality = modality.sample_quality(
@@ -289,14 +288,24 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def _domain_network(config, test_source, transform, batch_key: str):
+def _domain_network(config, test_source, transform, modality):
     """The run's domain classifier (trained once and cached), with its accuracy on the
-    run's test split."""
+    run's test split.
+
+    Raises:
+      ConfigError: ``eval.classifier_dir`` holds a classifier of another modality's data.
+    """
     from genjax.app.domain import domain_network_for, load_domain_network
 
     run_dir = domain_network_for(config, config.eval.classifier_dir)
+    network = load_domain_network(run_dir)
+    if network.modality != modality.name:
+        raise ConfigError(f"eval.classifier_dir {run_dir} holds a classifier of "
+                          f"{network.modality} data ({network.dataset}); a {modality.name} run "
+                          f"needs one trained on {modality.name} data (`genjax train "
+                          f"{modality.domain_classifier}`), or leave eval.classifier_dir unset")
     test = transform(iterate_split_all(test_source))
-    return load_domain_network(run_dir, test[batch_key], test["label"])
+    return network.scored(test[modality.batch_key], test["label"])
 
 
 def iterate_split_all(source: Any) -> dict[str, np.ndarray]:

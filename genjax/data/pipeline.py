@@ -32,6 +32,14 @@ Batch = dict[str, np.ndarray]
 Transform = Callable[[Batch], Batch]
 
 
+def floor_rows(size: int, count: int) -> np.ndarray:
+    """``count`` distinct row indices evenly spaced over ``range(size)``, ascending (all of
+    them when ``count >= size``)."""
+    if count >= size:
+        return np.arange(size)
+    return (np.arange(count) * size) // count
+
+
 def read_records(source: Any, indices: Iterable[int]) -> list[dict[str, Any]]:
     """Reads records from a random-access source.
 

@@ -102,11 +102,15 @@ class Modality:
       name: the modality's name (``DatasetSpec.modality``).
       batch_key: the batch field the models of this modality generate.
       metrics: the sample-quality metrics ``genjax eval`` can compute (``auto``: all).
+      domain_classifier: the config (a ``classifier`` family recipe) of the domain network
+        ``genjax eval`` trains once on a labelled dataset of this modality and uses as its
+        feature network (``genjax.app.domain``); "" for none.
     """
 
     name: str = ""
     batch_key: str = ""
     metrics: tuple[str, ...] = ()
+    domain_classifier: str = ""
 
     def configure(self, spec: DatasetSpec, *, tokenizer: str = "", vocab_size: int = 0,
                   train_source: Callable[[], Any] | None = None,
@@ -167,6 +171,21 @@ class Modality:
     def transform(self, spec: DatasetSpec, image_size: int | None = None) -> Transform:
         """Stored records -> model inputs (e.g. uint8 images -> float32 in [-1, 1])."""
         raise NotImplementedError
+
+    def domain_inputs(self, samples: np.ndarray, spec: DatasetSpec,
+                      image_size: int | None = None) -> np.ndarray:
+        """Samples (or real examples) as inputs of the domain classifier trained on ``spec``
+        (with ``data.image_size``): float32, shaped as its training examples.
+
+        Raises:
+          ValueError: samples of another shape, naming the one expected.
+        """
+        del image_size
+        samples = np.asarray(samples, np.float32)
+        if samples.shape[1:] != tuple(spec.shape):
+            raise ValueError(f"the domain classifier of {spec.name!r} takes examples of shape "
+                             f"{tuple(spec.shape)}, got {samples.shape[1:]}")
+        return samples
 
     def formats(self) -> Mapping[str, Callable[[np.ndarray, Path], Any]]:
         """``suffix -> write(samples, path)``: the sample files of this modality, the loop's

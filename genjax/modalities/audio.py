@@ -9,8 +9,15 @@ float32 ``(B, T)`` in [-1, 1] (``x / 32768``) and generate the same. Samples are
 * ``.png``: a grid of log-mel spectrograms (``log_mel``: 25 ms Hann frames, 10 ms hop,
   ``MEL_BANDS`` HTK mel bands).
 
-``genjax eval``'s sample metrics (no trained audio classifier yet):
+``genjax eval``'s sample metrics:
 
+* the SC09 protocol (as the WaveGAN and DiffWave papers score spoken digits): on a labelled
+  dataset, the spoken-digit classifier ``classifier_spoken_digits`` (a log-mel front end and
+  a small conv net, trained once by our own loop on the train split and cached, like the
+  image digit classifier) gives ``domain_fid`` / ``domain_kid`` / precision-recall /
+  density-coverage of its penultimate features, the Inception-style score of its
+  predictions (``domain_is``), class shares and the KL from uniform; each with its
+  real-train-vs-test ``_floor``;
 * ``mel_fd``: the Frechet distance between Gaussian fits of the clips' time-averaged log-mel
   vectors, samples against the test split (an FID on hand-made spectral features, 0 for
   identical distributions; it ignores word identity and order in time);
@@ -20,16 +27,22 @@ float32 ``(B, T)`` in [-1, 1] (``x / 32768``) and generate the same. Samples are
 
 from __future__ import annotations
 
+import logging
 import math
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from genjax.data.pipeline import audio_to_float
 from genjax.data.speech import AUDIO_KEY, SAMPLE_RATE
 from genjax.data.tfds import DatasetError
+from genjax.metrics.features import FEATURE_METRICS
 from genjax.modalities import Modality, Reading, sample_chunks, write_npz_rows
+from genjax.modalities._features import feature_quality, feature_readings
+
+log = logging.getLogger(__name__)
 
 #: Silence between clips in a ``.wav`` of several samples.
 GAP_SECONDS = 0.25
@@ -149,7 +162,8 @@ class AudioModality(Modality):
 
     name = "audio"
     batch_key = AUDIO_KEY
-    metrics = ("mel_fd", "level")
+    metrics = ("mel_fd", "level", *FEATURE_METRICS)
+    domain_classifier = "classifier_spoken_digits"
 
     def transform(self, spec, image_size=None):
         if len(spec.shape) != 1:
@@ -172,13 +186,34 @@ class AudioModality(Modality):
     def loop_formats(self):
         return (".wav", ".png")  # hear the clips, see their log-mel spectrograms
 
+    def domain_inputs(self, samples, spec, image_size=None):
+        """Clips ``(B, T)`` as the classifier's ``(B, spec.shape[0])``: a shorter clip is
+        centred in silence, as the dataset's words are; a longer one is refused."""
+        del image_size
+        clips = np.asarray(_clips(samples), np.float32)
+        length = spec.shape[0]
+        if clips.shape[1] > length:
+            raise ValueError(f"the domain classifier of {spec.name!r} takes clips of at most "
+                             f"{length} samples ({length / SAMPLE_RATE:g} s at {SAMPLE_RATE} "
+                             f"Hz), got {clips.shape[1]}")
+        before = (length - clips.shape[1]) // 2
+        return np.pad(clips, ((0, 0), (before, length - clips.shape[1] - before)))
+
     def sample_quality(self, spec, samples, test_batches, names, context):
         from genjax.metrics import fid_from_features
 
         fake = np.concatenate(list(sample_chunks(samples, context.num_samples,
                                                  context.batch_size)))
         real = np.concatenate([b[AUDIO_KEY] for b in test_batches(context.batch_size)])
-        out: dict[str, float] = {}
+        out: dict[str, Any] = {}
+        features = [n for n in names if n in FEATURE_METRICS]
+        if features and spec.num_classes and context.domain_network is not None:
+            out.update(feature_quality(
+                self, spec, lambda i, n: fake[i * context.batch_size:][:n], test_batches,
+                tuple(features), context, {"domain": (context.domain_network(), "domain_")}))
+        elif features:
+            log.warning("dataset %s has no labels: no domain classifier, skipping %s",
+                        spec.name, ", ".join(features))
         if "mel_fd" in names:
             out["mel_fd"] = float(fid_from_features(log_mel(real).mean(axis=1),
                                                     log_mel(fake).mean(axis=1)))
@@ -191,6 +226,7 @@ class AudioModality(Modality):
 
     def readings(self):
         return {
+            **feature_readings((("domain_", "spoken-digit classifier"),), "clips"),
             "mel_fd": Reading("Frechet distance of mean log-mel spectra, sample vs test",
                               "lower"),
             "level_dbfs": Reading("mean RMS level of the samples (dBFS)",

@@ -12,29 +12,16 @@ import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from genjax.core.files import written_atomically
-from genjax.data.pipeline import images_to_float
+from genjax.data.pipeline import images_to_float, pad_images
 from genjax.data.tfds import DatasetSpec
-from genjax.metrics.features import (
-    FEATURE_METRICS,
-    NEEDS_FEATURES,
-    Embeddings,
-    class_coverage,
-    feature_metrics,
-)
-from genjax.modalities import (
-    Caveat,
-    EvalContext,
-    Modality,
-    Reading,
-    sample_chunks,
-    write_npz_rows,
-)
+from genjax.metrics.features import FEATURE_METRICS
+from genjax.modalities import EvalContext, Modality, Reading, write_npz_rows
+from genjax.modalities._features import feature_quality, feature_readings
 
 log = logging.getLogger(__name__)
 
@@ -151,20 +138,13 @@ def _write_npz(chunks, num: int, path: Path) -> None:
     write_npz_rows(path, "images", (to_uint8(c) for c in chunks), num)
 
 
-def floor_rows(size: int, count: int) -> np.ndarray:
-    """``count`` distinct row indices evenly spaced over ``range(size)``, ascending (all of
-    them when ``count >= size``)."""
-    if count >= size:
-        return np.arange(size)
-    return (np.arange(count) * size) // count
-
-
 class ImageModality(Modality):
     """Images (N, H, W, C) in [-1, 1]; see the module docstring."""
 
     name = "image"
     batch_key = "image"
     metrics = FEATURE_METRICS
+    domain_classifier = "classifier_mnist"
 
     def transform(self, spec, image_size=None):
         return images_to_float(pad_to=image_size)
@@ -193,52 +173,18 @@ class ImageModality(Modality):
                         "$GENJAX_INCEPTION_WEIGHTS) for FID/KID/IS; skipping sample metrics",
                         spec.name)
             return {}
-        keep = any(n in names for n in NEEDS_FEATURES)
-        real = {name: Embeddings(keep) for name in networks}
-        for batch in test_batches(context.batch_size):
-            for name, (net, _) in networks.items():
-                real[name].add(*net(batch[self.batch_key]))
-        fake = {name: Embeddings(keep) for name in networks}
-        for images in sample_chunks(samples, context.num_samples, context.batch_size):
-            for name, (net, _) in networks.items():
-                fake[name].add(*net(images))
-        floor = self._floor_embeddings(spec, networks, keep, context)
-        out: dict[str, Any] = {}
-        for name, (net, prefix) in networks.items():
-            out.update(feature_metrics(real[name], fake[name], names, prefix, context.seed))
-            if floor:
-                out.update({f"{k}_floor": v for k, v in feature_metrics(
-                    real[name], floor[name], names, prefix, context.seed).items()})
-            if name == "domain":
-                out.update(class_coverage(fake[name].all_probs()))
-                out["domain_classifier"] = str(net.run_dir)
-                out["domain_classifier_test_accuracy"] = net.test_accuracy
-        return out
+        return feature_quality(self, spec, samples, test_batches, names, context, networks)
 
-    def _floor_embeddings(self, spec: DatasetSpec, networks: dict, keep: bool,
-                          context: EvalContext) -> dict[str, Embeddings]:
-        """``num_samples`` train images (all of them, if fewer), evenly spaced over the
-        split, through each network: scored against the test split like samples, they give
-        the real-vs-real floor at the same sample count (what a generator of real digits
-        would get). Evenly spaced, not the first ones: a split stored class by class
-        (``mnist_subset``) would otherwise give a floor of two or three classes."""
-        if context.train_records is None:
-            return {}
-        from genjax.data.pipeline import read_records, stack_records
-
-        source = context.train_records()
-        count = min(context.num_samples, len(source))
-        spread = floor_rows(len(source), count)
-        transform = self.transform(spec)
-        take = getattr(source, "take", None)
-        out = {name: Embeddings(keep) for name in networks}
-        for start in range(0, count, context.batch_size):
-            rows = spread[start:start + context.batch_size]
-            batch = transform(take(rows) if take is not None
-                              else stack_records(read_records(source, rows)))
-            for name, (net, _) in networks.items():
-                out[name].add(*net(batch[self.batch_key]))
-        return out
+    def domain_inputs(self, samples, spec, image_size=None):
+        samples = np.asarray(samples, np.float32)
+        size = image_size or spec.shape[0]
+        if samples.ndim != 4 or samples.shape[-1] != spec.shape[-1]:
+            raise ValueError(f"the domain network takes (B, H, W, {spec.shape[-1]}) images, "
+                             f"got {samples.shape}")
+        if max(samples.shape[1:3]) > size:
+            raise ValueError(f"the domain network takes images of at most {size}x{size}, got "
+                             f"{samples.shape[1]}x{samples.shape[2]}")
+        return samples if samples.shape[1:3] == (size, size) else pad_images(samples, size, -1.0)
 
     def readings(self):
         return image_readings()
@@ -266,68 +212,10 @@ class ImageModality(Modality):
         return networks
 
 
-#: Precision at or above this with recall below ``BLURRY_RECALL``: the blurry-means pattern.
-BLURRY_PRECISION, BLURRY_RECALL = 0.95, 0.6
-#: Sample counts below this give a visibly biased FID (papers use 10,000 - 50,000).
-FID_SAMPLES = 10_000
-
-
-def _blurry(prefix: str) -> Caveat:
-    def applies(r):
-        p, rec = r.get(f"{prefix}precision"), r.get(f"{prefix}recall")
-        return (isinstance(p, float) and p >= BLURRY_PRECISION
-                and (not isinstance(rec, float) or rec < BLURRY_RECALL))
-
-    return Caveat(applies, f"{prefix}precision is near 1 but {prefix}recall is low: samples "
-                  "sit inside the real manifold without covering it (typical of a VAE's "
-                  "blurry means); read precision together with recall and coverage")
-
-
-def _few_samples(prefix: str) -> Caveat:
-    return Caveat(lambda r: 0 < r.get("num_samples", FID_SAMPLES) < FID_SAMPLES,
-                  f"{prefix}fid from fewer than {FID_SAMPLES:,} samples is biased upward (the "
-                  "bias shrinks like 1/N): compare runs only at the same --num-samples, "
-                  f"with the floor beside it; {prefix}kid is unbiased")
-
-
 def image_readings() -> dict[str, Reading]:
     """The readings of the image metrics, for the domain network (``domain_``) and
     InceptionV3 (no prefix)."""
-    floor = ("the same metric of real train images against the test split is its floor; "
-             "eval computes it when the train split is readable (<name>_floor)")
-    out: dict[str, Reading] = {}
-    for prefix, net in (("domain_", "digit-classifier"), ("", "InceptionV3")):
-        out.update({
-            f"{prefix}fid": Reading(f"Frechet distance, sample vs test {net} features as Gaussians",
-                                    "lower, down to the floor", floor,
-                                    (_few_samples(prefix),)),
-            f"{prefix}kid_mean": Reading(f"kernel (MMD) distance, sample vs test {net} features",
-                                         "lower, down to the floor", floor),
-            f"{prefix}kid_std": Reading("spread of kid over its subsets", ""),
-            f"{prefix}is_mean": Reading("Inception score: confident and varied class "
-                                        "predictions", "higher"),
-            f"{prefix}is_std": Reading("spread of the Inception score over its splits", ""),
-            f"{prefix}precision": Reading("share of samples inside the real manifold (kNN)",
-                                          "higher", floor, (_blurry(prefix),)),
-            f"{prefix}recall": Reading("share of the real manifold the samples reach (kNN)",
-                                       "higher", floor),
-            f"{prefix}density": Reading("how many real neighbourhoods hold each sample "
-                                        "(about 1 for real data)", "closer to the floor",
-                                        floor),
-            f"{prefix}coverage": Reading("share of real neighbourhoods holding a sample",
-                                         "higher", floor),
-        })
-    out["classes_covered"] = Reading("digit classes with at least 2% of the samples",
-                                     "higher (all classes)")
-    out["class_kl_uniform"] = Reading("KL of the samples' class shares from uniform "
-                                      "(mode dropping)", "lower")
-    out["domain_classifier_test_accuracy"] = Reading(
-        "accuracy of the evaluation network on the test split (how far to trust domain_*)",
-        "higher", caveats=(Caveat(
-            lambda r: r.get("domain_classifier_test_accuracy", 1.0) < 0.9,
-            "the evaluation network is weak (test accuracy < 0.9): domain_* numbers are "
-            "noisy; retrain it (delete its cache folder) or give eval.classifier_dir"),))
-    return out
+    return feature_readings((("domain_", "digit-classifier"), ("", "InceptionV3")), "images")
 
 
 MODALITY = ImageModality()

@@ -25,7 +25,7 @@ from genjax.modalities import modalities
 from tests.helpers import tree_equal
 
 FAMILIES = {f.name: f for f in families().values()}  # aliases dropped
-#: The domain feature network of the image modality's sample metrics.
+#: The family of the modalities' domain feature networks (their sample metrics).
 FEATURE_NETWORK = "classifier"
 BOOKKEEPING = {"workdir", "step", "family", "dataset", "test_examples", "eval_seconds",
                "num_samples"}
@@ -71,6 +71,31 @@ def runs(tmp_path_factory):
     return trained
 
 
+@pytest.fixture(scope="module")
+def domain_runs(tmp_path_factory):
+    """``domain_runs(modality, dataset)``: a 2-step run of the modality's domain classifier
+    recipe (``Modality.domain_classifier``), trained once per modality on the first labelled
+    dataset evaluated (a narrow network: the contract checks the plumbing)."""
+    from genjax.app.domain import domain_classifier_config
+
+    root = tmp_path_factory.mktemp("domain")
+    done: dict[str, Path] = {}
+
+    def trained(modality, dataset: str) -> Path:
+        if modality.name not in done:
+            config = domain_classifier_config(dataset)
+            config.train.update({"steps": 2, "batch_size": 16, "log_every": 1,
+                                 "checkpoint_every": 2, "eval_every": 0})
+            config.model.features = 16
+            workdir = root / modality.name
+            path = config_file(root / f"{modality.name}_config", config)
+            assert main(["train", str(path), "--workdir", str(workdir)]) == 0
+            done[modality.name] = workdir
+        return done[modality.name]
+
+    return trained
+
+
 def test_every_family_declares_what_the_contract_needs():
     assert FEATURE_NETWORK in FAMILIES and FAMILIES
     for family in FAMILIES.values():
@@ -89,7 +114,7 @@ def test_every_family_declares_what_the_contract_needs():
 
 
 @pytest.mark.parametrize("name", sorted(FAMILIES))
-def test_family_contract(name, runs, capsys):
+def test_family_contract(name, runs, domain_runs, capsys):
     straight = runs(name)
     family = FAMILIES[name]
     config = contract_config(name, runs.done)
@@ -124,8 +149,9 @@ def test_family_contract(name, runs, capsys):
         assert list((resumed / "samples").glob("recon_step_0000002.*"))
 
     argv = ["eval", str(resumed), "--num-samples", "24", "--config.eval.batch_size=12"]
-    if name != FEATURE_NETWORK:
-        argv.append(f"--config.eval.classifier_dir={runs(FEATURE_NETWORK)}")
+    if name != FEATURE_NETWORK and modality.domain_classifier and experiment.spec.num_classes:
+        classifier = domain_runs(modality, config.data.name)
+        argv.append(f"--config.eval.classifier_dir={classifier}")
     assert main(argv) == 0
     results = json.loads((resumed / "eval.json").read_text())
     assert results["step"] == 2 and any(k.startswith("test_") for k in results), results

@@ -9,6 +9,7 @@ from genjax.families.classifier.objective import Classifier
 
 FAMILIES = (Family(
     name="classifier", build=build,
-    summary="softmax image classifier (the domain feature network of genjax eval)",
-    modalities=("image",), precisions=("fp32", "bf16"), objectives=(Classifier,),
+    summary="softmax classifier of digit images or spoken digits (the domain feature network "
+            "of genjax eval)",
+    modalities=("image", "audio"), precisions=("fp32", "bf16"), objectives=(Classifier,),
     smallest=smallest_config),)

@@ -1,4 +1,5 @@
-"""A small convolutional classifier for digit images (the domain feature network)."""
+"""Small convolutional classifiers for digit images and spoken digits (the domain feature
+networks)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,13 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from genjax.modalities.audio import FRAME, HOP, MEL_BANDS, mel_filterbank
+
+#: Log-mel energies below this floor (natural log of power) are clipped: ~-92 dB under a
+#: full-scale frame's power, below eSpeak's noise floor.
+LOG_MEL_FLOOR = 1e-6
 
 
 class DigitClassifier(nn.Module):
@@ -70,6 +78,39 @@ class DigitClassifier(nn.Module):
             keep = dropout_uniforms >= self.dropout
             h = jnp.where(keep, h / (1.0 - self.dropout), jnp.zeros((), h.dtype)).astype(h.dtype)
         return self.head(h).astype(jnp.float32)
+
+
+def log_mel_frames(clips: jax.Array, bands: int = MEL_BANDS) -> jax.Array:
+    """Log-mel power spectrograms ``(B, frames, bands)`` of clips ``(B, T)``: Hann frames of
+    ``FRAME`` samples every ``HOP`` (``genjax.modalities.audio.log_mel``'s, in float32 JAX),
+    HTK mel bands, natural log floored at ``LOG_MEL_FLOOR``."""
+    clips = clips.astype(jnp.float32)
+    frames = 1 + (clips.shape[1] - FRAME) // HOP
+    index = np.arange(FRAME)[None, :] + HOP * np.arange(frames)[:, None]
+    windowed = clips[:, index] * jnp.asarray(np.hanning(FRAME), jnp.float32)
+    power = jnp.square(jnp.abs(jnp.fft.rfft(windowed, axis=-1)))
+    mel = power @ jnp.asarray(mel_filterbank(bands).T, jnp.float32)
+    return jnp.log(jnp.maximum(mel, LOG_MEL_FLOOR))
+
+
+class SpokenDigitClassifier(DigitClassifier):
+    """``DigitClassifier``'s conv net on a clip's log-mel spectrogram (frames x bands as an
+    image), standardised per clip (zero mean, unit variance over the whole spectrogram: the
+    level of a clip does not change its class; silence maps to zeros).
+
+    Input: clips ``(B, T)`` in [-1, 1] (16 kHz, T >= ``FRAME``); the fields are
+    ``DigitClassifier``'s.
+    """
+
+    def _embed(self, x: jax.Array) -> jax.Array:
+        if x.ndim != 2 or x.shape[1] < FRAME:
+            raise ValueError(f"the spoken-digit classifier takes clips (B, T >= {FRAME}), got "
+                             f"shape {x.shape}")
+        spec = log_mel_frames(x)
+        mean = jnp.mean(spec, axis=(1, 2), keepdims=True)
+        std = jnp.std(spec, axis=(1, 2), keepdims=True)
+        spec = (spec - mean) / jnp.maximum(std, 1e-3)
+        return super()._embed(spec[..., None].astype(self.dtype))
 
 
 def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
