@@ -64,6 +64,14 @@ class TrainState:
         )
 
 
+class HeldParams:
+    """A pytree of arrays held by reference (equal and hashed by identity), so a frozen
+    objective can carry a trained run's parameters (``jax.jit`` caches on its fields)."""
+
+    def __init__(self, tree):
+        self.tree = tree
+
+
 def apply_updates(
     tx: optax.GradientTransformation, grads: PyTree, opt_state: PyTree, params: PyTree,
 ) -> tuple[PyTree, PyTree]:

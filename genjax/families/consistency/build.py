@@ -1,4 +1,5 @@
-"""From a ``cm`` config to the ConsistencyModel objective: a UNet on images, an MLP on points."""
+"""From a ``cm`` config to the ConsistencyModel objective (a UNet on images, an MLP on points),
+and from a ``cd`` config to ConsistencyDistillation of a trained EDM run."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import ml_collections
 
 from genjax.config import ConfigError
 from genjax.data.tfds import DatasetSpec
-from genjax.families._build import denoiser, warmup_adam
+from genjax.families._build import denoiser, first_stage, warmup_adam
 
 
 def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
@@ -39,3 +40,41 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
         )
     except ValueError as e:
         raise ConfigError(f"cm config: {e}") from e
+
+
+def build_cd(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
+    """Consistency distillation of a trained EDM run (``model.edm_dir``): the student shares
+    the teacher's network, data shape, sigma_data, labels and clipping."""
+    from genjax.core.state import HeldParams
+    from genjax.families.consistency.objective import ConsistencyDistillation
+
+    c = config.cm
+    _, teacher, t_state = first_stage(config, context, "edm_dir", ("edm",), "EDM teacher",
+                                      "edm_toy2d")
+    try:
+        return ConsistencyDistillation(
+            model=teacher.model,
+            optimizer=warmup_adam(config.optim),
+            data_shape=teacher.data_shape,
+            total_steps=config.train.steps,
+            sigma_data=teacher.sigma_data,
+            sigma_min=c.sigma_min,
+            sigma_max=c.sigma_max,
+            rho=c.rho,
+            p_mean=c.p_mean,
+            p_std=c.p_std,
+            s0=c.s0,
+            s1=c.s1,
+            time_scale=teacher.time_scale,
+            ema_decay=c.ema_decay,
+            num_classes=teacher.num_classes,
+            sample_steps=c.sample_steps,
+            mid_sigmas=tuple(float(s) for s in c.mid_sigmas),
+            clip=teacher.clip,
+            data_key=context.modality.batch_key,
+            teacher=HeldParams(t_state.ema_params),
+            teacher_denoiser=teacher.denoiser,
+            init_from_teacher=config.cd.init_from_teacher,
+        )
+    except ValueError as e:
+        raise ConfigError(f"cd config: {e}") from e

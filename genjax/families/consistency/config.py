@@ -45,3 +45,27 @@ def smallest_config(runs=None) -> ml_collections.ConfigDict:
     config.cm.update({"sample_steps": 2, "ema_decay": 0.9, "sigma_data": 0.7, "s1": 40})
     config.train.update({"batch_size": 16, "num_samples": 16})
     return config
+
+
+def cd_base() -> ml_collections.ConfigDict:
+    """Consistency distillation defaults: the ``cm`` keys for the student's levels, loss and
+    sampling, with the paper's fixed discretisation (``s0 = s1 = 17``: N = 18 levels) and
+    level weights N(-1.1, 2^2); the teacher (``model.edm_dir``, an EDM run whose network,
+    sigma_data and labels the student shares), and whether the student starts from it."""
+    config = cm_base()
+    config.family = "cd"
+    config.cm.update({"s0": 17, "s1": 17})
+    config.model = ml_collections.ConfigDict({"edm_dir": ""})
+    config.cd = ml_collections.ConfigDict({"init_from_teacher": True})
+    return config
+
+
+def smallest_cd_config(runs) -> ml_collections.ConfigDict:
+    """The registry's contract test config: distillation of ``runs["edm"]`` (the smallest EDM
+    run), 2-step sampling."""
+    config = cd_base()
+    config.data.name = "toy2d_ring"
+    config.model.edm_dir = str(runs["edm"])
+    config.cm.update({"sample_steps": 2, "ema_decay": 0.9, "s0": 4, "s1": 4})
+    config.train.update({"batch_size": 16, "num_samples": 16})
+    return config

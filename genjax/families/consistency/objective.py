@@ -14,6 +14,7 @@ import optax
 from genjax.core.collectives import batch_random, device_key
 from genjax.core.objective import LABEL, Capabilities, SampleOption
 from genjax.core.state import (
+    HeldParams,
     TrainState,
     apply_updates,
     check_fractions,
@@ -22,6 +23,7 @@ from genjax.core.state import (
 )
 from genjax.families.consistency.training import (
     curriculum_levels,
+    heun_toward,
     huber_c,
     level_sigmas,
     pair_logits,
@@ -166,8 +168,15 @@ class ConsistencyModel:
                                  self._labels(batch, n), train=False)["params"]
         return TrainState.create(params, self.optimizer.init(params), {}, ema_params=params)
 
+    def _target_input(self, model_state, y: Array, z: Array, x_next: Array, s_next: Array,
+                      s_cur: Array, label: Array | None) -> Array:
+        """The target's input at the lower level ``s_cur``: iCT's ``y + s_cur z``, the same
+        noise as the student's ``x_next = y + s_next z``."""
+        del model_state, x_next, s_next, label
+        return y + expand(s_cur, y) * z
+
     def _loss(self, params, teacher_params, y: Array, label, step: Array, key: Array,
-              **kw) -> Array:
+              model_state=None, **kw) -> Array:
         n = y.shape[0]
         k_pair, k_noise = jax.random.split(key)
         levels = curriculum_levels(step, self.total_steps, self.s0, self.s1)
@@ -176,9 +185,12 @@ class ConsistencyModel:
         i = batch_random(lambda k, s: jax.random.categorical(k, logits, shape=s), k_pair, (n,))
         s_cur, s_next = sigmas[i], sigmas[i + 1]
         z = batch_random(lambda k, s: jax.random.normal(k, s, jnp.float32), k_noise, y.shape)
-        student = self.consistency_fn(params, label, **kw)(y + expand(s_next, y) * z, s_next)
+        x_next = y + expand(s_next, y) * z
+        x_cur = jax.lax.stop_gradient(
+            self._target_input(model_state, y, z, x_next, s_next, s_cur, label))
+        student = self.consistency_fn(params, label, **kw)(x_next, s_next)
         teacher = jax.lax.stop_gradient(self.consistency_fn(teacher_params, label, **kw)(
-            y + expand(s_cur, y) * z, s_cur))
+            x_cur, s_cur))
         weight = 1.0 / (s_next - s_cur)
         return jnp.mean(weight * pseudo_huber(student, teacher, huber_c(self.data_shape)))
 
@@ -194,8 +206,8 @@ class ConsistencyModel:
         k_drop = device_key(k_drop)  # one dropout mask for student and teacher
 
         def loss_fn(params):
-            return self._loss(params, state.params, y, label, state.step, k_loss, train=True,
-                              rngs={"dropout": k_drop})
+            return self._loss(params, state.params, y, label, state.step, k_loss,
+                              state.model_state, train=True, rngs={"dropout": k_drop})
 
         loss, grads = jax.value_and_grad(loss_fn)(state.params)
         params, opt_state = apply_updates(self.optimizer, grads, state.opt_state, state.params)
@@ -210,7 +222,7 @@ class ConsistencyModel:
         y = jnp.asarray(batch[self.data_key], jnp.float32)
         label = self._labels(batch, y.shape[0])
         return {"loss": self._loss(state.ema_params, state.ema_params, y, label, state.step, key,
-                                   train=False)}
+                                   state.model_state, train=False)}
 
     def sample(self, state: TrainState, key: Array, num: int, label: int | None = None,
                steps: int | None = None) -> Array:
@@ -239,3 +251,57 @@ class ConsistencyModel:
         x = consistency_sample(self.consistency_fn(state.ema_params, labels, train=False), z,
                                k_run, sigmas, self.sigma_min)
         return jnp.clip(x, -1.0, 1.0) if self.clip else x
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsistencyDistillation(ConsistencyModel):
+    """Consistency distillation (Song et al., 2023, Algorithm 2) from a trained EDM run.
+
+    As :class:`ConsistencyModel` (levels, curriculum, pseudo-Huber, ``1 / (sigma_{i+1} -
+    sigma_i)`` weight, the student's stopped gradient as the target network), except for the
+    target's input: not ``y + sigma_i z`` with the student's noise, but one Heun step of the
+    *teacher's* probability-flow ODE from the student's ``x_next = y + sigma_{i+1} z`` down
+    to ``sigma_i`` (:func:`genjax.families.consistency.training.heun_toward`, two teacher
+    evaluations, guidance 1, the batch's labels). The pair then lies on one teacher ODE
+    trajectory, so the student learns the teacher's ODE map rather than the data's; ``s0 =
+    s1`` gives the paper's fixed discretisation (N = 18: ``s0 = s1 = 17``).
+
+    The teacher's EMA parameters are copied into ``state.model_state["teacher"]``
+    (checkpointed with the run, so resuming needs no other folder to be unchanged); the
+    student starts from them when ``init_from_teacher`` (the teacher's raw network, with
+    the consistency boundary's preconditioning around it).
+
+    Attributes (beyond :class:`ConsistencyModel`'s):
+      teacher: :class:`genjax.core.state.HeldParams` of the teacher's parameters.
+      teacher_denoiser: ``teacher_denoiser(params, label) -> D(x, sigma (B,))``: the EDM
+        objective's ``denoiser``.
+      init_from_teacher: start the student at the teacher's parameters.
+    """
+
+    teacher: HeldParams | None = None
+    teacher_denoiser: Callable | None = None
+    init_from_teacher: bool = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.teacher is None or self.teacher_denoiser is None:
+            raise ValueError("consistency distillation needs a teacher (a trained EDM run)")
+
+    def init(self, key: Array, batch) -> TrainState:
+        """The student (the teacher's parameters, or a fresh init) and the frozen teacher."""
+        state = super().init(key, batch)
+        teacher = jax.tree.map(jnp.asarray, self.teacher.tree)
+        if jax.tree.structure(teacher) != jax.tree.structure(state.params) or any(
+                a.shape != b.shape for a, b in zip(jax.tree.leaves(teacher),
+                                                   jax.tree.leaves(state.params), strict=True)):
+            raise ValueError("the teacher's parameters do not fit this network (a run of "
+                             "another architecture?)")
+        params = jax.tree.map(jnp.copy, teacher) if self.init_from_teacher else state.params
+        return TrainState.create(params, self.optimizer.init(params),
+                                 {"teacher": jax.tree.map(jnp.copy, teacher)},
+                                 ema_params=params)
+
+    def _target_input(self, model_state, y, z, x_next, s_next, s_cur, label):
+        del y, z
+        denoise = self.teacher_denoiser(model_state["teacher"], label)
+        return heun_toward(denoise, x_next, s_next, s_cur)

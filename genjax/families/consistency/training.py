@@ -22,6 +22,8 @@ import math
 import jax
 import jax.numpy as jnp
 
+from genjax.nn.preconditioning import expand
+
 Array = jax.Array
 
 
@@ -59,3 +61,20 @@ def pseudo_huber(a: Array, b: Array, c: float) -> Array:
 def huber_c(data_shape: tuple[int, ...]) -> float:
     """iCT's ``c = 0.00054 sqrt(D)``."""
     return 0.00054 * math.sqrt(math.prod(data_shape))
+
+
+def heun_toward(denoise, x: Array, s_from: Array, s_to: Array) -> Array:
+    """One Heun step of the probability-flow ODE ``dx/dsigma = (x - D(x; sigma)) / sigma``
+    from ``s_from`` to ``s_to`` (``(B,)`` levels, both > 0): consistency distillation's
+    teacher step (Song et al., 2023, Sec. 4 with EDM's 2nd-order solver).
+
+    ``d = (x - D(x; s_from)) / s_from``, ``x' = x + (s_to - s_from) d``,
+    ``d' = (x' - D(x'; s_to)) / s_to``, result ``x + (s_to - s_from) (d + d') / 2``.
+    Two evaluations of ``denoise(x, sigma (B,))``; in ``x``'s dtype.
+    """
+    def slope(v, s):
+        return (v - denoise(v, s)) / expand(s, v)
+
+    h = expand(s_to - s_from, x)
+    d = slope(x, s_from)
+    return x + h * 0.5 * (d + slope(x + h * d, s_to))

@@ -57,7 +57,8 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
 
 def build_reflow(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
     """Reflow of a trained flow run (``model.flow_dir``): its network, frozen as the teacher."""
-    from genjax.families.flow.objective import HeldParams, Reflow
+    from genjax.core.state import HeldParams
+    from genjax.families.flow.objective import Reflow
 
     f, r = config.flow, config.reflow
     t_config, teacher, t_state = first_stage(config, context, "flow_dir", ("flow", "reflow"),

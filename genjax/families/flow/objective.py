@@ -14,6 +14,7 @@ import optax
 from genjax.core.collectives import batch_random, device_key
 from genjax.core.objective import LABEL, Capabilities, SampleOption
 from genjax.core.state import (
+    HeldParams,
     TrainState,
     apply_updates,
     check_fractions,
@@ -406,14 +407,6 @@ def dequantize(key: Array, x: Array) -> Array:
     """
     u = batch_random(lambda k, s: jax.random.uniform(k, s, jnp.float32), key, x.shape)
     return x + u / 127.5
-
-
-class HeldParams:
-    """A pytree of arrays held by reference (equal and hashed by identity), so a frozen
-    objective can carry a trained run's parameters (``jax.jit`` caches on its fields)."""
-
-    def __init__(self, tree):
-        self.tree = tree
 
 
 @dataclasses.dataclass(frozen=True)

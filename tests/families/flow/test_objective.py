@@ -11,10 +11,11 @@ import optax
 import pytest
 
 from genjax.core.collectives import DATA_AXIS
+from genjax.core.state import HeldParams
 from genjax.core.step import make_train_step
 from genjax.data.toy2d import mixture, sample_mixture
 from genjax.families.flow import FlowMatching, Reflow, flow_matching_loss, ot_path
-from genjax.families.flow.objective import HeldParams, sample_times
+from genjax.families.flow.objective import sample_times
 from genjax.nn.mlp_denoiser import MLPDenoiser
 from tests.helpers import tree_equal
 
