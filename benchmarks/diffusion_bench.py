@@ -4,6 +4,7 @@
     flock /tmp/genjax-bench.lock python benchmarks/diffusion_bench.py speed [--batch 64]
     flock /tmp/genjax-bench.lock python benchmarks/diffusion_bench.py sampling [--batch 256]
     flock /tmp/genjax-bench.lock python benchmarks/diffusion_bench.py quality [--seeds 5]
+    flock /tmp/genjax-bench.lock python benchmarks/diffusion_bench.py families [--batch 64]
 
 * ``speed``: one training step (eps loss, Adam with warmup and clipping, EMA) of the
   ``ddpm_mnist`` UNet on real 28x28 digits, genjax (jit, donated state) against the same UNet
@@ -12,6 +13,14 @@
 * ``sampling``: DDIM, 50 steps, batch 256, same UNet: genjax's one compiled ``lax.scan``
   against a PyTorch ``no_grad`` loop. On CPU this is the small ``ddpm_mnist`` UNet, not the
   CIFAR one.
+* ``families``: the diffusion-era families on one network, the 32x32 MNIST UNet of
+  ``edm_mnist`` / ``flow_mnist`` / ``cm_mnist`` (ch 16; ``ddpm_mnist`` padded to 32 with the
+  same UNet): each family's training step (its loss, Adam with warmup, EMA) against the same
+  UNet in PyTorch eager with that loss written out (DDPM eps MSE; EDM's preconditioned,
+  weighted denoiser loss; flow matching's velocity MSE on the straight path; iCT's
+  pseudo-Huber between a student pass with gradient and a target pass without); then
+  sampling at equal NFE (EDM Heun 18 steps = 35 NFE, flow Euler 35 steps) against a
+  PyTorch ``no_grad`` loop of the same solver.
 * ``quality``: ``ddpm_toy2d`` on toy2d_grid and toy2d_ring over several seeds; 2,500 DDIM-50
   samples scored with the PacGAN protocol (high quality: within 3 std of the
   nearest mode; a mode is captured when it has a high-quality sample; reverse KL of the
@@ -40,18 +49,19 @@ def _mnist_batch(batch: int) -> dict:
                    transform=modality_of(spec).transform(spec)).batch(0)
 
 
-def _objective(name: str = "ddpm_mnist", ch: int | None = None):
+def _objective(name: str = "ddpm_mnist", ch: int | None = None, overrides=()):
     from genjax.app.experiment import build_objective
-    from genjax.config import load_config
+    from genjax.config import apply_overrides, load_config
     from genjax.data import dataset_spec
 
     config = load_config(name)
     if ch:
         config.model.ch = ch
+    apply_overrides(config, list(overrides))
     return config, build_objective(config, dataset_spec(config.data.name))
 
 
-def _torch_unet(config, params):
+def _torch_unet(config, params, resolution: int = 28):
     import torch
 
     from benchmarks.torch_unet import UNet, load_flax_params
@@ -59,7 +69,7 @@ def _torch_unet(config, params):
     m = config.model
     net = UNet(in_ch=1, ch=m.ch, ch_mult=tuple(m.ch_mult), num_res_blocks=m.num_res_blocks,
                attn_resolutions=tuple(m.attn_resolutions), dropout=m.dropout,
-               norm_groups=m.norm_groups, resolution=28)
+               norm_groups=m.norm_groups, resolution=resolution)
     load_flax_params(net, params)
     return net, torch
 
@@ -198,6 +208,201 @@ def bench_sampling(batch: int, steps: int, reps: int, ch: int | None) -> list[di
     return rows
 
 
+#: family -> (config, overrides): the one 32x32 UNet (ch 16, attention at 8x8)
+FAMILY_CONFIGS = {
+    "ddpm": ("ddpm_mnist", ("--config.data.image_size=32", "--config.model.ch=16",
+                            "--config.model.attn_resolutions=(8,)")),
+    "edm": ("edm_mnist", ()),
+    "flow": ("flow_mnist", ()),
+    "cm": ("cm_mnist", ()),
+}
+
+
+def _time(fn, iters: int) -> float:
+    """Median seconds of ``fn()`` over ``iters`` calls, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _torch_loss(family: str, objective, net, torch, x):
+    """The family's training loss on batch ``x`` (NCHW) for the PyTorch UNet ``net``."""
+    b = x.shape[0]
+
+    def expand(v):
+        return v[:, None, None, None]
+
+    if family == "ddpm":
+        abar = torch.from_numpy(objective.schedule.alphas_cumprod_np.astype(np.float32))
+        t = torch.randint(0, objective.schedule.num_timesteps, (b,))
+        noise = torch.randn_like(x)
+        a = expand(abar[t])
+        return torch.mean((net(a.sqrt() * x + (1 - a).sqrt() * noise, t) - noise) ** 2)
+    if family == "flow":
+        t = torch.rand(b)
+        x0 = torch.randn_like(x)
+        xt = expand(1 - t) * x0 + expand(t) * x
+        return torch.mean((net(xt, objective.time_scale * t) - (x - x0)) ** 2)
+    sd = objective.sigma_data
+    if family == "edm":
+        sigma = torch.exp(objective.p_mean + objective.p_std * torch.randn(b))
+        xn = x + expand(sigma) * torch.randn_like(x)
+        c_skip = sd ** 2 / (sigma ** 2 + sd ** 2)
+        c_out = sigma * sd / (sigma ** 2 + sd ** 2).sqrt()
+        c_in = 1 / (sigma ** 2 + sd ** 2).sqrt()
+        out = net(expand(c_in) * xn, objective.time_scale * sigma.log() / 4)
+        denoised = expand(c_skip) * xn + expand(c_out) * out
+        weight = (sigma ** 2 + sd ** 2) / (sigma * sd) ** 2
+        return torch.mean(expand(weight) * (denoised - x) ** 2)
+    # cm (iCT): adjacent levels of the schedule at the final curriculum, pseudo-Huber
+    smin, smax, rho = objective.sigma_min, objective.sigma_max, objective.rho
+    levels = objective.s1 + 1
+    i = torch.randint(0, levels - 1, (b,)).float()
+    lo, hi = smin ** (1 / rho), smax ** (1 / rho)
+    s_cur = (lo + i / (levels - 1) * (hi - lo)) ** rho
+    s_next = (lo + (i + 1) / (levels - 1) * (hi - lo)) ** rho
+    z = torch.randn_like(x)
+
+    def f(xn, sigma):
+        c_skip = sd ** 2 / ((sigma - smin) ** 2 + sd ** 2)
+        c_out = (sigma - smin) * sd / (sigma ** 2 + sd ** 2).sqrt()
+        c_in = 1 / (sigma ** 2 + sd ** 2).sqrt()
+        out = net(expand(c_in) * xn, objective.time_scale * sigma.log() / 4)
+        return expand(c_skip) * xn + expand(c_out) * out
+
+    student = f(x + expand(s_next) * z, s_next)
+    with torch.no_grad():
+        target = f(x + expand(s_cur) * z, s_cur)
+    c = 0.00054 * float(np.sqrt(np.prod(x.shape[1:])))
+    dist = torch.sqrt(((student - target) ** 2).flatten(1).sum(1) + c * c) - c
+    return torch.mean(dist / (s_next - s_cur))
+
+
+def bench_families(batch: int, iters: int) -> list[dict]:
+    """Train ms/step per family (genjax vs PyTorch eager, same UNet)."""
+    import jax
+    import torch
+
+    from genjax.core.step import make_train_step
+
+    rows = []
+    data = _mnist_batch(batch)
+    x = np.pad(np.asarray(data["image"]), ((0, 0), (2, 2), (2, 2), (0, 0)), constant_values=-1)
+    batch32 = {**data, "image": x}
+    for family, (name, overrides) in FAMILY_CONFIGS.items():
+        config, objective = _objective(name, overrides=overrides)
+        state = jax.jit(objective.init)(jax.random.PRNGKey(0), batch32)
+        net, _ = _torch_unet(config, _perturbed(state.params), resolution=32)
+        diff = _check_same_network(objective, _perturbed(state.params), net, torch, x[:4])
+        step = make_train_step(objective)
+        holder = [state]
+
+        def genjax_step(step=step, holder=holder):
+            holder[0], m = step(holder[0], batch32, jax.random.PRNGKey(1))
+            jax.block_until_ready(m)
+
+        t0 = time.perf_counter()
+        genjax_step()
+        compile_s = time.perf_counter() - t0
+        g = _time(genjax_step, iters)
+        o = config.optim
+        opt = torch.optim.Adam(net.parameters(), lr=o.lr, betas=(o.b1, o.b2))
+        warm = max(o.warmup_steps, 1)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s, w=warm: min(1.0, (s + 1) / w))
+        ema = [p.detach().clone() for p in net.parameters()]
+        xt = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
+        clip = o.get("grad_clip", 0.0)
+
+        def torch_step(family=family, objective=objective, net=net, opt=opt, sched=sched,
+                       ema=ema, clip=clip, xt=xt):
+            loss = _torch_loss(family, objective, net, torch, xt)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip:
+                torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
+            opt.step()
+            sched.step()
+            with torch.no_grad():
+                torch._foreach_mul_(ema, 0.999)
+                torch._foreach_add_(ema, list(net.parameters()), alpha=0.001)
+
+        t = _time(torch_step, iters)
+        rows.append({"family": family, "config": name, "genjax_ms": 1e3 * g,
+                     "torch_ms": 1e3 * t, "compile_s": compile_s - g, "check": diff})
+        print(f"{family}: genjax {1e3 * g:.0f} ms, torch {1e3 * t:.0f} ms "
+              f"(same-network check {diff:.1e})", flush=True)
+    return rows
+
+
+def bench_family_sampling(batch: int, reps: int) -> list[dict]:
+    """Images/s at 35 NFE: EDM Heun (18 steps) and flow Euler (35 steps), genjax's
+    ``lax.scan`` vs a PyTorch ``no_grad`` loop of the same solver, same UNet."""
+    import jax
+    import torch
+
+    from genjax.families.edm.samplers import karras_sigmas
+
+    rows = []
+    for family, options in (("edm", {"sampler": "heun", "steps": 18}),
+                            ("flow", {"solver": "euler", "steps": 35})):
+        name, overrides = FAMILY_CONFIGS[family]
+        config, objective = _objective(name, overrides=overrides)
+        state = jax.jit(objective.init)(jax.random.PRNGKey(0),
+                                        {"image": np.zeros((2, 32, 32, 1), np.float32)})
+        state = state.replace(ema_params=_perturbed(state.ema_params))
+        net, _ = _torch_unet(config, state.ema_params, resolution=32)
+        net.eval()
+        sample = jax.jit(lambda s, k, o=options, obj=objective: obj.sample(s, k, batch, **o))
+        holder = [0]
+
+        def genjax_sample(sample=sample, state=state, holder=holder):
+            holder[0] += 1
+            jax.block_until_ready(sample(state, jax.random.PRNGKey(holder[0])))
+
+        g = _time(genjax_sample, reps)
+
+        if family == "edm":
+            sd, sigmas = objective.sigma_data, [float(v) for v in karras_sigmas(
+                18, objective.sigma_min, objective.sigma_max, objective.rho)]
+
+            def denoise(xn, s, net=net, sd=sd, ts=objective.time_scale):
+                sig = torch.full((xn.shape[0],), s)
+                c_skip, c_in = sd ** 2 / (s ** 2 + sd ** 2), 1 / (s ** 2 + sd ** 2) ** 0.5
+                c_out = s * sd / (s ** 2 + sd ** 2) ** 0.5
+                return c_skip * xn + c_out * net(c_in * xn, ts * sig.log() / 4)
+
+            def torch_sample(denoise=denoise, sigmas=sigmas):
+                with torch.no_grad():
+                    xn = torch.randn(batch, 1, 32, 32) * sigmas[0]
+                    for s, s_next in zip(sigmas[:-1], sigmas[1:], strict=True):
+                        d = (xn - denoise(xn, s)) / s
+                        x_e = xn + (s_next - s) * d
+                        if s_next > 0:
+                            x_e = xn + (s_next - s) * 0.5 * (d + (x_e - denoise(x_e, s_next))
+                                                             / s_next)
+                        xn = x_e
+                    return xn.clamp(-1, 1)
+        else:
+            def torch_sample(net=net, ts=objective.time_scale):
+                with torch.no_grad():
+                    xn = torch.randn(batch, 1, 32, 32)
+                    for k in range(35):
+                        t = torch.full((batch,), k / 35)
+                        xn = xn + net(xn, ts * t) / 35
+                    return xn.clamp(-1, 1)
+
+        t = _time(torch_sample, reps)
+        rows.append({"family": family, "options": options, "genjax_img_s": batch / g,
+                     "torch_img_s": batch / t})
+        print(f"{family} sampling: genjax {batch / g:.1f} img/s, torch {batch / t:.1f} img/s",
+              flush=True)
+    return rows
+
+
 def mode_scores(samples: np.ndarray, means: np.ndarray, std: float) -> dict:
     """The PacGAN protocol: modes captured, high-quality share, reverse KL to uniform."""
     d = np.sqrt(((samples[:, None, :] - means[None]) ** 2).sum(-1))
@@ -266,7 +471,7 @@ def bench_quality(seeds: int, train_steps: int) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("part", choices=("speed", "sampling", "quality"))
+    parser.add_argument("part", choices=("speed", "sampling", "quality", "families"))
     parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--iters", type=int, default=10)
     parser.add_argument("--steps", type=int, default=50, help="DDIM steps (sampling)")
@@ -308,6 +513,22 @@ def main() -> None:
         for r in rows:
             print(f"| {r['impl']} | {r['s']:.1f} | {r['img_s']:.1f} | {r['img_s'] / ref:.2f}x "
                   f"| {r['compile_s']:.1f} |")
+    elif args.part == "families":
+        batch = args.batch or 64
+        rows = bench_families(batch, args.iters)
+        print(f"\n| 32x32 MNIST UNet ch 16, batch {batch} | genjax ms/step | PyTorch eager "
+              "ms/step | genjax / PyTorch (target <= 0.8x) | genjax compile s | same-network "
+              "max abs diff |\n|---|---|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['family']} ({r['config']}) | {r['genjax_ms']:.0f} | {r['torch_ms']:.0f} "
+                  f"| {r['genjax_ms'] / r['torch_ms']:.2f}x | {r['compile_s']:.1f} | "
+                  f"{r['check']:.1e} |")
+        rows = bench_family_sampling(args.batch or 64, args.reps)
+        print("\n| sampler, 35 NFE | genjax images/s | PyTorch loop images/s | ratio (target "
+              ">= 2x) |\n|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['family']} {r['options']} | {r['genjax_img_s']:.1f} | "
+                  f"{r['torch_img_s']:.1f} | {r['genjax_img_s'] / r['torch_img_s']:.2f}x |")
     else:
         rows = bench_quality(args.seeds, args.train_steps)
         print("\n| data | seeds | train steps | modes | HQ % | reverse KL | s/seed |\n"
