@@ -352,11 +352,16 @@ def images_to_float(pad_to: int | None = None) -> Transform:
 
 
 def audio_to_float() -> Transform:
-    """Transform: ``"audio"`` int16 PCM -> float32 in [-1, 1) (``x / 32768``), ``"label"`` ->
-    int32."""
+    """Transform: ``"audio"`` integer PCM (int16 values, as TFDS's ``Audio`` stores them) ->
+    float32 in [-1, 1) (``x / 32768``); float audio (TFDS's nsynth) is kept, clipped to
+    [-1, 1]; ``"label"`` -> int32."""
 
     def transform(batch: Batch) -> Batch:
-        audio = np.asarray(batch["audio"]).astype(np.float32) / np.float32(32768.0)
+        audio = np.asarray(batch["audio"])
+        if np.issubdtype(audio.dtype, np.floating):
+            audio = np.clip(audio.astype(np.float32), -1.0, 1.0)
+        else:
+            audio = audio.astype(np.float32) / np.float32(32768.0)
         return _labels_to_int32({**batch, "audio": audio})
 
     return transform

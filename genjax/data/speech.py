@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from genjax.data.tfds import DatasetError
+from genjax.data.tfds import AUDIO_CLIP_SAMPLES, AUDIO_SAMPLE_RATE, DatasetError, centre_clip
 
-SAMPLE_RATE = 16_000
-CLIP_SAMPLES = SAMPLE_RATE  # 1 second
+SAMPLE_RATE = AUDIO_SAMPLE_RATE
+CLIP_SAMPLES = AUDIO_CLIP_SAMPLES  # 1 second
 AUDIO_KEY = "audio"
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 ACCENTS = ("en", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-us-nyc")
@@ -82,13 +82,7 @@ def fit_clip(raw: np.ndarray, rate: int) -> np.ndarray:
         raise DatasetError("eSpeak NG produced a silent clip")
     x = x[loud[0]:loud[-1] + 1]
     g = gcd(SAMPLE_RATE, rate)
-    x = resample_poly(x, SAMPLE_RATE // g, rate // g)
-    if len(x) > CLIP_SAMPLES:
-        start = (len(x) - CLIP_SAMPLES) // 2
-        x = x[start:start + CLIP_SAMPLES]
-    out = np.zeros(CLIP_SAMPLES, np.float64)
-    start = (CLIP_SAMPLES - len(x)) // 2
-    out[start:start + len(x)] = x
+    out = centre_clip(resample_poly(x, SAMPLE_RATE // g, rate // g), CLIP_SAMPLES)
     return np.rint(out * (32767.0 / np.max(np.abs(out)))).astype(np.int16)
 
 

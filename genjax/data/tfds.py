@@ -11,14 +11,18 @@ fails at once with a ``DatasetError`` that says how to prepare it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import io
 import json
 import os
 import pathlib
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import tensorflow_datasets as tfds
 
 DATA_DIR_ENV = "GENJAX_DATA_DIR"
@@ -84,6 +88,44 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> pathlib.Path:
 MODALITY_OF_FIELD = {"image": "image", "point": "points", "text": "text",
                      "audio": "audio"}
 
+#: genjax's audio: mono int16 clips at this rate...
+AUDIO_SAMPLE_RATE = 16_000
+#: ... of this many samples (1 s): a TFDS audio dataset of variable-length clips (TFDS's
+#: ``speech_commands``) is read with every clip centred in it (:func:`centre_clip`).
+AUDIO_CLIP_SAMPLES = 16_000
+
+
+def centre_clip(x: np.ndarray, length: int) -> np.ndarray:
+    """Clips ``(..., T)`` as ``(..., length)``: a longer one keeps its middle ``length``
+    samples, a shorter one is centred in zeros (silence); the dtype is kept."""
+    x = np.asarray(x)
+    t = x.shape[-1]
+    if t > length:
+        start = (t - length) // 2
+        return x[..., start:start + length]
+    before = (length - t) // 2
+    return np.pad(x, [(0, 0)] * (x.ndim - 1) + [(before, length - t - before)])
+
+
+def _audio_feature(name: str, features: Any, key: str) -> tuple[int, ...]:
+    """The stored shape genjax reads of an audio field: ``(T,)``, or ``(AUDIO_CLIP_SAMPLES,)``
+    for variable-length clips.
+
+    Raises:
+      DatasetError: a sample rate other than ``AUDIO_SAMPLE_RATE``, or not mono.
+    """
+    feature = features[key]
+    rate = getattr(feature, "sample_rate", None)
+    if rate is not None and rate != AUDIO_SAMPLE_RATE:
+        raise DatasetError(f"dataset {name!r} holds audio at {rate} Hz; genjax's audio models "
+                           f"and metrics run at {AUDIO_SAMPLE_RATE} Hz: prepare a resampled "
+                           "copy of it (e.g. scipy.signal.resample_poly) as a TFDS dataset")
+    shape = tuple(feature.shape)
+    if len(shape) != 1:
+        raise DatasetError(f"dataset {name!r} holds audio of shape {shape}; genjax models "
+                           f"mono clips (T,) at {AUDIO_SAMPLE_RATE} Hz")
+    return (AUDIO_CLIP_SAMPLES,) if shape[0] is None else shape
+
 
 def main_field(features: Any) -> tuple[str, str]:
     """Finds the field genjax models: an image, or a 2D point.
@@ -126,10 +168,12 @@ def spec_from_info(name: str, info: Any) -> DatasetSpec:
     field, key = main_field(info.features)
     label = info.features["label"] if "label" in info.features.keys() else None
     num_classes = label.num_classes if isinstance(label, tfds.features.ClassLabel) else None
+    shape = (_audio_feature(name, info.features, key) if field == "audio"
+             else tuple(info.features[key].shape))
     return DatasetSpec(
         name=name,
         modality=MODALITY_OF_FIELD[field],
-        shape=tuple(info.features[key].shape),
+        shape=shape,
         num_classes=num_classes,
         splits={split: info.splits[split].num_examples for split in info.splits},
     )
@@ -141,17 +185,24 @@ class FieldView:
     Args:
       source: anything with ``__len__`` and ``__getitem__`` returning dicts.
       fields: output name -> name in ``source``'s records.
+      fit: output name -> a function applied to that field of every record (e.g. a
+        variable-length clip centred in 1 s).
     """
 
-    def __init__(self, source: Any, fields: dict[str, str]):
+    def __init__(self, source: Any, fields: dict[str, str],
+                 fit: dict[str, Callable[[Any], Any]] | None = None):
         self._source = source
         self._fields = dict(fields)
+        self._fit = dict(fit or {})
 
     def __len__(self) -> int:
         return len(self._source)
 
     def _select(self, record: dict[str, Any]) -> dict[str, Any]:
-        return {out: record[key] for out, key in self._fields.items()}
+        out = {name: record[key] for name, key in self._fields.items()}
+        for name, fn in self._fit.items():
+            out[name] = fn(out[name])
+        return out
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         return self._select(self._source[index])
@@ -308,16 +359,29 @@ def prepared_builder(
     """
     data_dir = resolve_data_dir(data_dir)
     check_metadata_is_data(name, data_dir)
+    banner = io.StringIO()  # TFDS prints a TensorFlow banner before a missing-TF error
     try:
-        builder = tfds.builder(name, data_dir=os.fspath(data_dir))
+        with contextlib.redirect_stdout(banner):
+            builder = tfds.builder(name, data_dir=os.fspath(data_dir))
+            prepared = builder.is_prepared()
+            file_format = builder.info.file_format
     except tfds.core.registered.DatasetNotFoundError:
         raise unknown_dataset_error(name, data_dir, alternatives) from None
     except (ValueError, AssertionError) as e:  # bad config or version of a known builder
         reason = str(e).strip().splitlines()[0]
         raise DatasetError(f"Cannot use dataset {name!r}: {reason}") from None
-    if not builder.is_prepared():
+    except ModuleNotFoundError as e:
+        if "tensorflow" not in str(e):
+            sys.stdout.write(banner.getvalue())
+            raise
+        raise DatasetError(
+            f"Dataset {name!r} has features that TFDS reads only with TensorFlow (such as "
+            "tfds.features.Audio, as in speech_commands and nsynth); install it (pip install "
+            "tensorflow-cpu) or prepare the data with tfds.features.Tensor fields (int16 "
+            "clips at 16 kHz for audio)") from None
+    sys.stdout.write(banner.getvalue())
+    if not prepared:
         raise not_prepared_error(name, data_dir, alternatives)
-    file_format = builder.info.file_format
     file_format = getattr(file_format, "value", file_format)
     if file_format not in _RANDOM_ACCESS_FORMATS:
         raise DatasetError(
@@ -364,10 +428,15 @@ def open_builder_source(
     source = tfds.data_source(
         name, split=split, data_dir=os.fspath(resolve_data_dir(data_dir)), download=False
     )
-    fields = genjax_fields(builder.info.features)
-    if list(fields.items()) == [(k, k) for k in builder.info.features.keys()]:
+    features = builder.info.features
+    fields = genjax_fields(features)
+    fit = {}
+    if "audio" in fields and tuple(features[fields["audio"]].shape) == (None,):
+        _audio_feature(name, features, fields["audio"])
+        fit["audio"] = lambda clip: centre_clip(clip, AUDIO_CLIP_SAMPLES)
+    if not fit and list(fields.items()) == [(k, k) for k in features.keys()]:
         return source
-    return FieldView(source, fields)
+    return FieldView(source, fields, fit)
 
 
 def load_tfds_source(

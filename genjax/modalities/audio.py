@@ -37,7 +37,7 @@ import numpy as np
 
 from genjax.data.pipeline import audio_to_float
 from genjax.data.speech import AUDIO_KEY, SAMPLE_RATE
-from genjax.data.tfds import DatasetError
+from genjax.data.tfds import DatasetError, centre_clip
 from genjax.metrics.features import FEATURE_METRICS
 from genjax.modalities import Modality, Reading, sample_chunks, write_npz_rows
 from genjax.modalities._features import feature_quality, feature_readings
@@ -196,8 +196,7 @@ class AudioModality(Modality):
             raise ValueError(f"the domain classifier of {spec.name!r} takes clips of at most "
                              f"{length} samples ({length / SAMPLE_RATE:g} s at {SAMPLE_RATE} "
                              f"Hz), got {clips.shape[1]}")
-        before = (length - clips.shape[1]) // 2
-        return np.pad(clips, ((0, 0), (before, length - clips.shape[1] - before)))
+        return centre_clip(clips, length)
 
     def sample_quality(self, spec, samples, test_batches, names, context):
         from genjax.metrics import fid_from_features
@@ -212,8 +211,9 @@ class AudioModality(Modality):
                 self, spec, lambda i, n: fake[i * context.batch_size:][:n], test_batches,
                 tuple(features), context, {"domain": (context.domain_network(), "domain_")}))
         elif features:
-            log.warning("dataset %s has no labels: no domain classifier, skipping %s",
-                        spec.name, ", ".join(features))
+            log.warning("no domain classifier for dataset %s (%s): skipping %s", spec.name,
+                        "no labels" if not spec.num_classes else "none given",
+                        ", ".join(features))
         if "mel_fd" in names:
             out["mel_fd"] = float(fid_from_features(log_mel(real).mean(axis=1),
                                                     log_mel(fake).mean(axis=1)))

@@ -123,3 +123,81 @@ def test_prepared_tfds_text_dataset_reads_as_token_windows(tmp_path):
         stride = 1 if train else 8
         start = (len(windows) - 1) * stride
         assert bytes(first.astype(np.uint8)) == data[start:start + 9]
+
+
+def test_tfds_audio_of_variable_length_is_read_as_centred_one_second_clips(tmp_path):
+    """A prepared TFDS dataset of variable-length int16 clips (speech_commands' layout) reads
+    as the audio modality's 1 s clips: shorter ones centred in silence, longer ones keeping
+    their middle second."""
+    from genjax.data.pipeline import audio_to_float
+
+    tiny.prepare(tiny.GenjaxTinySpeech, tmp_path)
+    spec = dataset_spec("genjax_tiny_speech", tmp_path)
+    assert (spec.modality, spec.shape, spec.num_classes) == ("audio", (16000,), 12)
+    assert spec.splits == {"train": tiny.SPEECH_TRAIN,
+                           "test": len(tiny.SPEECH_LENGTHS) - tiny.SPEECH_TRAIN}
+    source = load_source("genjax_tiny_speech", "train", tmp_path)
+    for i in range(tiny.SPEECH_TRAIN):
+        clip, raw = np.asarray(source[i]["audio"]), tiny.speech_clip(i)
+        assert clip.shape == (16000,) and clip.dtype == np.int16
+        if len(raw) <= 16000:
+            before = (16000 - len(raw)) // 2
+            np.testing.assert_array_equal(clip[before:before + len(raw)], raw)
+            assert not clip[:before].any() and not clip[before + len(raw):].any()
+        else:
+            start = (len(raw) - 16000) // 2
+            np.testing.assert_array_equal(clip, raw[start:start + 16000])
+    batch = audio_to_float()({"audio": np.stack([source[0]["audio"]]), "label": [3]})
+    np.testing.assert_allclose(batch["audio"][0, 3500], 100 / 32768)
+
+
+def test_audio_features_at_another_rate_or_not_mono_are_refused_in_one_line():
+    """TFDS's Audio feature needs TensorFlow to exist, so its two attributes genjax reads
+    (``sample_rate``, ``shape``) stand in for it here."""
+    from types import SimpleNamespace
+
+    from genjax.data.tfds import _audio_feature
+
+    def features(**kw):
+        return {"audio": SimpleNamespace(**kw)}
+
+    assert _audio_feature("sc", features(sample_rate=16000, shape=(None,)), "audio") == (16000,)
+    assert _audio_feature("sc", features(shape=(8000,)), "audio") == (8000,)
+    with pytest.raises(DatasetError, match=r"'sc' holds audio at 22050 Hz; .* 16000 Hz"):
+        _audio_feature("sc", features(sample_rate=22050, shape=(None,)), "audio")
+    with pytest.raises(DatasetError, match=r"shape \(None, 2\); genjax models mono clips"):
+        _audio_feature("sc", features(sample_rate=16000, shape=(None, 2)), "audio")
+
+
+def test_float_audio_is_kept_in_range_not_rescaled():
+    from genjax.data.pipeline import audio_to_float
+
+    out = audio_to_float()({"audio": np.array([[0.5, -1.5, 2.0]], np.float32)})["audio"]
+    np.testing.assert_array_equal(out, [[0.5, -1.0, 1.0]])
+
+
+def test_a_dataset_whose_features_need_tensorflow_is_one_clear_error(tmp_path, capsys):
+    try:
+        import tensorflow  # noqa: F401
+        pytest.skip("TensorFlow is installed: TFDS reads Audio features itself")
+    except ModuleNotFoundError:
+        pass
+    with pytest.raises(DatasetError, match=r"'genjax_tiny_audio_feature' has features that "
+                                           r"TFDS reads only with TensorFlow .* tensorflow-cpu"):
+        dataset_spec("genjax_tiny_audio_feature", tmp_path)
+    assert "Failed to import TensorFlow" not in capsys.readouterr().out  # no banner
+
+
+def test_a_wavenet_trains_and_samples_on_a_prepared_tfds_speech_dataset(tmp_path):
+    from genjax.cli import main
+
+    tiny.prepare(tiny.GenjaxTinySpeech, tmp_path / "data")
+    run = tmp_path / "run"
+    assert main(["train", "wavenet_tiny", "--workdir", str(run),
+                 "--config.data.name=genjax_tiny_speech",
+                 f"--config.data.data_dir={tmp_path / 'data'}", "--config.train.steps=2",
+                 "--config.train.batch_size=4",
+                 "--config.train.checkpoint_every=2", "--config.train.sample_every=0"]) == 0
+    out = tmp_path / "clips.npz"
+    assert main(["sample", str(run), "--num", "2", "--out", str(out)]) == 0
+    assert np.load(out)["audio"].shape == (2, 32)

@@ -101,3 +101,58 @@ def prepare(builder_cls, data_dir, file_format="array_record"):
     builder = builder_cls(data_dir=str(data_dir), file_format=file_format)
     builder.download_and_prepare()
     return builder
+
+
+#: Lengths of the tiny speech clips (train rows first): shorter, equal to and longer than 1 s.
+SPEECH_LENGTHS = (9000, 16000, 20000, 12345, 16000, 7000, 18000, 16000)
+SPEECH_TRAIN = 6
+
+
+def speech_clip(i: int) -> np.ndarray:
+    """Clip ``i``: int16 values ``(i + 1) * 100 + position % 50`` (its ends are recognisable
+    after centring)."""
+    return ((i + 1) * 100 + np.arange(SPEECH_LENGTHS[i]) % 50).astype(np.int16)
+
+
+class GenjaxTinySpeech(tfds.core.GeneratorBasedBuilder):
+    """Shaped like TFDS's speech_commands: variable-length int16 clips and a 12-way
+    ``label``. Stored as a ``Tensor(shape=(None,))``: TFDS's own ``Audio`` feature cannot be
+    built or read without TensorFlow."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "Test data."}
+
+    @tfds.core.utils.classproperty
+    @classmethod
+    def code_path(cls):
+        return epath.Path(inspect.getfile(cls))
+
+    def _info(self):
+        return tfds.core.DatasetInfo(
+            builder=self, description="Tiny speech for genjax tests.", disable_shuffling=True,
+            features=tfds.features.FeaturesDict({
+                "audio": tfds.features.Tensor(shape=(None,), dtype=np.int16),
+                "label": tfds.features.ClassLabel(num_classes=12)}))
+
+    def _split_generators(self, dl_manager):
+        del dl_manager
+        n = len(SPEECH_LENGTHS)
+        return {"train": self._generate_examples(range(SPEECH_TRAIN)),
+                "test": self._generate_examples(range(SPEECH_TRAIN, n))}
+
+    def _generate_examples(self, rows):
+        for i in rows:
+            yield i, {"audio": speech_clip(i), "label": i % 12}
+
+
+class GenjaxTinyAudioFeature(GenjaxTinySpeech):
+    """Declares TFDS's own ``Audio`` feature (speech_commands' declaration), which TFDS
+    builds only with TensorFlow installed."""
+
+    def _info(self):
+        return tfds.core.DatasetInfo(
+            builder=self, description="Audio feature.", disable_shuffling=True,
+            features=tfds.features.FeaturesDict({
+                "audio": tfds.features.Audio(file_format="wav", sample_rate=16000,
+                                             dtype=np.int16),
+                "label": tfds.features.ClassLabel(num_classes=12)}))
