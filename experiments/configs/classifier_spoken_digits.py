@@ -12,21 +12,12 @@ Test voices are never heard in training (the dataset is split by voice).
 
 import ml_collections
 
-from genjax.config import base_config
+from genjax.config import load_config
 
 
 def get_config() -> ml_collections.ConfigDict:
-    config = base_config()
-    config.family = "classifier"
+    config = load_config("classifier_mnist")  # its network, optimizer and schedule
     config.data.name = "spoken_digits"
-    config.model = ml_collections.ConfigDict({"features": 128, "dropout": 0.3,
-                                              "front_end": "log_mel"})
-    config.optim = ml_collections.ConfigDict({"lr": 1e-3, "b1": 0.9, "b2": 0.999})
-    config.train.steps = 600
-    config.train.batch_size = 64
-    config.train.log_every = 50
-    config.train.checkpoint_every = 600
-    config.train.sample_every = 0
-    config.train.eval_every = 200
-    config.train.num_samples = 0
+    config.data.image_size = 0
+    config.model.front_end = "log_mel"
     return config

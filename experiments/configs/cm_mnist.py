@@ -19,23 +19,16 @@ paper, so expect 1- and 2-step digits far below the ODE samplers' at this length
 
 import ml_collections
 
+from genjax.config import load_config
 from genjax.families.consistency.config import cm_base
 
 
 def get_config() -> ml_collections.ConfigDict:
+    edm = load_config("edm_mnist")  # the same data, UNet, optimizer and cadence
     config = cm_base()
-    config.data.name = "mnist_subset"
-    config.data.image_size = 32
-    config.model = ml_collections.ConfigDict({
-        "ch": 16, "ch_mult": (1, 2, 2), "num_res_blocks": 1, "attn_resolutions": (8,),
-        "dropout": 0.1, "norm_groups": 8, "class_conditional": False, "dtype": "float32"})
+    config.data, config.model = edm.data, edm.model
+    config.optim.update({"lr": edm.optim.lr, "warmup_steps": edm.optim.warmup_steps})
+    config.train.update(edm.train.to_dict())
     config.cm.update({"s1": 160, "ema_decay": 0.999})
-    config.optim.lr = 1e-3
-    config.optim.warmup_steps = 200
     config.train.steps = 1500
-    config.train.batch_size = 64
-    config.train.log_every = 50
-    config.train.checkpoint_every = 500
-    config.train.sample_every = 1000
-    config.train.num_samples = 64
     return config

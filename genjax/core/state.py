@@ -72,6 +72,27 @@ class HeldParams:
         self.tree = tree
 
 
+def with_teacher(state: TrainState, teacher: HeldParams, optimizer,
+                 init_from_teacher: bool) -> TrainState:
+    """A freshly initialised second-stage state holding a frozen teacher: the teacher's
+    parameters copied into ``model_state["teacher"]`` (checkpointed with the run), the
+    student's parameters (and EMA) the teacher's when ``init_from_teacher``, else the fresh
+    ones, with a new optimizer state (reflow, consistency distillation).
+
+    Raises:
+      ValueError: teacher parameters of another structure or shape than the network's.
+    """
+    tree = jax.tree.map(jnp.asarray, teacher.tree)
+    if jax.tree.structure(tree) != jax.tree.structure(state.params) or any(
+            a.shape != b.shape for a, b in zip(jax.tree.leaves(tree),
+                                               jax.tree.leaves(state.params), strict=True)):
+        raise ValueError("the teacher's parameters do not fit this network (a run of another "
+                         "architecture?)")
+    params = jax.tree.map(jnp.copy, tree) if init_from_teacher else state.params
+    return TrainState.create(params, optimizer.init(params),
+                             {"teacher": jax.tree.map(jnp.copy, tree)}, ema_params=params)
+
+
 def apply_updates(
     tx: optax.GradientTransformation, grads: PyTree, opt_state: PyTree, params: PyTree,
 ) -> tuple[PyTree, PyTree]:

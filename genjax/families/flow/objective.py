@@ -20,6 +20,7 @@ from genjax.core.state import (
     check_fractions,
     ema_update,
     warmed_up_decay,
+    with_teacher,
 )
 from genjax.families.flow.samplers import (
     ADAPTIVE_SOLVERS,
@@ -445,15 +446,8 @@ class Reflow(FlowMatching):
 
     def init(self, key: Array, batch) -> TrainState:
         """The student (the teacher's parameters, or a fresh init) and the frozen teacher."""
-        state = super().init(key, batch)
-        teacher = jax.tree.map(jnp.asarray, self.teacher.tree)
-        if jax.tree.structure(teacher) != jax.tree.structure(state.params):
-            raise ValueError("the teacher's parameters do not fit this network (a run of "
-                             "another architecture?)")
-        params = jax.tree.map(jnp.copy, teacher) if self.init_from_teacher else state.params
-        return TrainState.create(params, self.optimizer.init(params),
-                                 {"teacher": jax.tree.map(jnp.copy, teacher)},
-                                 ema_params=params)
+        return with_teacher(super().init(key, batch), self.teacher, self.optimizer,
+                            self.init_from_teacher)
 
     def _coupling(self, state: TrainState, x: Array, label: Array | None,
                   key: Array) -> tuple[Array, Array, Array]:
