@@ -210,8 +210,8 @@ def bench_sampling(batch: int, steps: int, reps: int, ch: int | None) -> list[di
 
 #: family -> (config, overrides): the one 32x32 UNet (ch 16, attention at 8x8)
 FAMILY_CONFIGS = {
-    "ddpm": ("ddpm_mnist", ("--config.data.image_size=32", "--config.model.ch=16",
-                            "--config.model.attn_resolutions=(8,)")),
+    "ddpm": ("ddpm_mnist", ("data.image_size=32", "model.ch=16",
+                            "model.attn_resolutions=(8,)")),
     "edm": ("edm_mnist", ()),
     "flow": ("flow_mnist", ()),
     "cm": ("cm_mnist", ()),

@@ -65,7 +65,7 @@ def main() -> None:
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="config overrides, e.g. model.blocks=1 data.segment=2000")
     a = p.parse_args()
-    config, objective = _objective(a.config, [f"--config.{o}" for o in a.set])
+    config, objective = _objective(a.config, a.set)
     rng = np.random.default_rng(0)
     bs = config.train.batch_size
     batch = {"audio": rng.uniform(-0.5, 0.5, (bs, 16000)).astype(np.float32),
