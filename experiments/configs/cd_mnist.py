@@ -10,7 +10,10 @@ probability-flow ODE (2 teacher evaluations) between adjacent levels of the fixe
 rho-schedule (``s0 = s1 = 17``, the CD paper's CIFAR-10 setting), pseudo-Huber loss,
 levels weighted by N(-1.1, 2^2), Adam 1e-4 (the student starts trained), batch 64, EMA 0.999,
 1,000 steps. One step costs about 1.6 iCT steps (the teacher's two forward passes).
-benchmarks/RESULTS.md (the MNIST NFE-vs-quality table) has the measured numbers.
+
+Measured from the 1,500-step ``edm_mnist`` teacher (29 min on 2 shared CPU cores; 500 EMA
+samples, benchmarks/RESULTS.md): domain FID 763 / recall 0.23 in 1 step, 451 / 0.54 in 2
+(iCT's ``cm_mnist``: 693 / 472; the teacher with Heun 18: 234; floor 33).
 """
 
 import ml_collections

@@ -12,9 +12,11 @@ discretisation curriculum from 10 to 160 intervals over the 1,500 steps (the pap
 is sized for 400,000 steps), Adam 1e-3 with 200 warm-up steps, batch 64, EMA 0.999; 1-step
 sampling by default, 2-step through sigma 0.821.
 
-A CPU-length recipe: consistency training is run for hundreds of thousands of steps in the
-paper, so expect 1- and 2-step digits far below the ODE samplers' at this length
-(benchmarks/RESULTS.md, the MNIST NFE-vs-quality table, has the measured numbers).
+Measured (26 min on 2 shared CPU cores; 500 EMA samples, benchmarks/RESULTS.md, the MNIST
+NFE-vs-quality chart): domain FID 693 / recall 0.27 in 1 step, 472 / 0.68 in 2 steps (floor
+33 / 0.94), where every ODE sampler of the same UNet is at 1,000-2,300 with recall ~0; far
+below their 35-step quality (flow: 168). A CPU-length recipe: the paper trains for
+hundreds of thousands of steps.
 """
 
 import ml_collections

@@ -11,12 +11,13 @@ dropout 0.1 (as ``flow_mnist``); EDM's image defaults: ``sigma_data = 0.5``,
 schedule from 80 to 0.002, no churn (``--s_churn 40 --s_min 0.05 --s_max 50 --s_noise 1.003``
 gives the paper's ImageNet churn).
 
-Not trained or scored here: no domain FID has been measured, so compare it with
-``ddpm_mnist`` / ``flow_mnist`` by ``genjax eval`` before trusting it. A 60-step smoke run
-(``--config.train.steps=60``, under a load average of 10-12 on this machine's 2 shared CPU
-cores) took 7.7 min wall for compile, training and the 64-image Heun-18 grid, with only
-1.3 min of CPU time; the EDM loss fell from 2.03 (step 10) to 1.32 (step 60). Expect about
-flow_mnist's ~1 step/s (batch 64) on an idle 2-core CPU: the 4,000 steps take about an hour.
+Measured (benchmarks/RESULTS.md, the MNIST NFE-vs-quality chart): 1,500 steps (24 min on
+2 shared CPU cores), 500 EMA samples: domain FID 234 / recall 0.93 with Heun 18 (35 network
+evaluations; the floor is 33 / 0.94), 255 at 17 NFE, 621 at 7; Euler needs ~100 evaluations
+for the same. At this length flow matching (``flow_mnist``: 144-168) is ahead and DDPM
+behind (333-359). The 4,000-step default has not been scored. A 60-step smoke run took
+7.7 min wall under a load average of 10-12; the EDM loss falls from 2.03 (step 10) to 1.32
+(step 60).
 """
 
 import ml_collections

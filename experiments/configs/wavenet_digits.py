@@ -3,7 +3,7 @@
     pip install -e ".[audio]"      # eSpeak NG builds spoken_digits once (~2 min, 3,120 clips)
     genjax train wavenet_digits --workdir runs/wavenet_digits
     genjax sample runs/wavenet_digits --num 10 --label 7 --out sevens.wav
-    genjax eval runs/wavenet_digits --num-samples 100   # bits per sample, SC09-style domain FID / IS
+    genjax eval runs/wavenet_digits --num-samples 100   # bits per sample, SC09-style FID / IS
 
 2 blocks of dilations 1..512 (20 layers, receptive field 2,048 samples = 128 ms), 64
 residual / 128 skip channels, global label conditioning; batches of 16 random 0.25 s crops,

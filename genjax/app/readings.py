@@ -22,7 +22,11 @@ GENERAL: dict[str, Reading] = {
     "test_accuracy": Reading("share of test examples classified right", "higher"),
     "test_elbo": Reading("evidence lower bound per test example (nats)", "higher"),
     "test_nll": Reading("negative log-likelihood bound per test example (nats)", "lower"),
-    "test_bpd": Reading("bits per dimension on the test split", "lower"),
+    "test_bpd": Reading("bits per dimension on the test split", "lower", caveats=(Caveat(
+        lambda r: isinstance(r.get("test_bpd"), float) and r["test_bpd"] < 0,
+        "test_bpd is below 0, which no model of dequantized 8-bit data can reach: the "
+        "likelihood estimate is off (a flow's ODE solve too coarse for its field); raise "
+        "eval.likelihood_steps (and eval.likelihood_probes) until it settles"),)),
     "test_perplexity": Reading("exp(mean nats per token) on the test split (per token: "
                                "per byte with the byte tokenizer)", "lower"),
     "test_bits_per_byte": Reading("bits per byte on the test text", "lower"),

@@ -107,3 +107,12 @@ def test_image_eval_floor_matches_scipy_and_the_few_samples_note(tmp_path, capsy
     row = next(line for line in captured.err.splitlines() if line.startswith("  domain_fid "))
     assert row.split()[2] == f"{results['domain_fid_floor']:.4g}"
     assert FEW in captured.err and BLURRY not in captured.err
+
+
+def test_a_negative_bits_per_dim_is_called_out():
+    from genjax.modalities import modalities
+
+    image = modalities()["image"].readings()
+    note = "below 0, which no model of dequantized 8-bit data can reach"
+    assert any(note in n for n in caveats({"test_bpd": -0.14}, {**GENERAL, **image}))
+    assert not any(note in n for n in caveats({"test_bpd": 1.2}, {**GENERAL, **image}))
