@@ -22,8 +22,9 @@ def example(i: int) -> dict:
     return {"image": image.astype(np.uint8), "label": i % 3, "extra": np.int64(1000 + i)}
 
 
-class GenjaxTinyImages(tfds.core.GeneratorBasedBuilder):
-    """Registered builder (like TFDS's own mnist), with an extra field genjax drops."""
+class TestBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+    """What every test builder shares: a version, and its code path (this top-level module,
+    which TFDS cannot find by itself)."""
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Test data."}
@@ -32,6 +33,11 @@ class GenjaxTinyImages(tfds.core.GeneratorBasedBuilder):
     @classmethod
     def code_path(cls):
         return epath.Path(inspect.getfile(cls))
+
+
+class GenjaxTinyImages(TestBuilder):
+    """Registered builder (like TFDS's own mnist), with an extra field genjax drops."""
+
 
     def _info(self):
         # DatasetInfo directly: dataset_info_from_configs needs the module to
@@ -71,17 +77,10 @@ TEXTS = {"train": "First Citizen:\nBefore we proceed any further, hear me speak.
          "test": "All:\nSpeak, speak.\n"}
 
 
-class GenjaxTinyText(tfds.core.GeneratorBasedBuilder):
+class GenjaxTinyText(TestBuilder):
     """A registered text builder shaped like TFDS's tiny_shakespeare: one ``"text"`` record
     per split."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Test data."}
-
-    @tfds.core.utils.classproperty
-    @classmethod
-    def code_path(cls):
-        return epath.Path(inspect.getfile(cls))
 
     def _info(self):
         return tfds.core.DatasetInfo(
@@ -114,18 +113,11 @@ def speech_clip(i: int) -> np.ndarray:
     return ((i + 1) * 100 + np.arange(SPEECH_LENGTHS[i]) % 50).astype(np.int16)
 
 
-class GenjaxTinySpeech(tfds.core.GeneratorBasedBuilder):
+class GenjaxTinySpeech(TestBuilder):
     """Shaped like TFDS's speech_commands: variable-length int16 clips and a 12-way
     ``label``. Stored as a ``Tensor(shape=(None,))``: TFDS's own ``Audio`` feature cannot be
     built or read without TensorFlow."""
 
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Test data."}
-
-    @tfds.core.utils.classproperty
-    @classmethod
-    def code_path(cls):
-        return epath.Path(inspect.getfile(cls))
 
     def _info(self):
         return tfds.core.DatasetInfo(
