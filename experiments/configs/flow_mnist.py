@@ -17,11 +17,13 @@ drawing the 64-image grid with Heun 25 (50 NFE) takes ~24 s of ``genjax sample``
 cores) give domain FID 148-168 / recall 0.92-0.94 with Heun 9-25 steps, 144 with RK4 12 steps
 (500 samples; floor 33 / 0.94; benchmarks/RESULTS.md, the MNIST NFE-vs-quality chart): the
 best of the diffusion-era families at that length. The 4,000-step default has not been scored.
-``genjax eval`` reports ``test_bpd``: the probability-flow ODE's log-likelihood (RK4, 8 steps,
+``genjax eval`` reports ``test_bpd``: the probability-flow ODE's log-likelihood (RK4, 64 steps,
 Hutchinson's divergence with 1 Rademacher probe per image) of the uniformly dequantized
-digits, ~19 s per batch of 64 here, ~5 min for the 1,000 test digits (8.5 bits/dim after 60
-steps: the untrained flow is worse than 8-bit uniform; more steps or probes:
-``--config.eval.likelihood_steps=16 --config.eval.likelihood_probes=4``).
+digits. Fewer steps are not a faster version of the same number: on the 1,500-step model
+(128 test digits) 8 steps gave -0.12 bits/dim (impossible: below 0), 16 gave 0.94, 32 1.33,
+64 1.50, still rising by ~0.17 per doubling (benchmarks/RESULTS.md). 64 steps cost ~4 s per
+digit on the 2 shared cores (~30-60 min for the 1,000 test digits; ``--metrics none`` skips
+the samples, ``--config.eval.likelihood_steps=16`` gives a quick, low look).
 """
 
 import ml_collections
@@ -46,7 +48,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.train.checkpoint_every = 500
     config.train.sample_every = 1000
     config.train.num_samples = 64
-    # test_bpd: RK4 with 8 steps (32 network evaluations), Hutchinson with 1 Rademacher probe
-    config.eval.likelihood_steps = 8
+    # test_bpd: RK4 with 64 steps (256 network evaluations), Hutchinson with 1 Rademacher probe
+    config.eval.likelihood_steps = 64
     config.eval.likelihood_probes = 1
     return config
