@@ -16,11 +16,12 @@ import time
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from genjax.app.experiment import load_run
 from genjax.app.training import configure_jax
 from genjax.data import load_arrays
-from genjax.data.pipeline import floor_rows, images_to_float, pad_images
+from genjax.data.pipeline import images_to_float, pad_images
 
 
 def main() -> None:
@@ -33,7 +34,7 @@ def main() -> None:
     configure_jax()
     config, experiment, state = load_run(args.run)
     test = images_to_float()(load_arrays(config.data.name, "test"))["image"]
-    x = test[floor_rows(len(test), args.digits)]
+    x = test[np.linspace(0, len(test) - 1, args.digits).astype(int)]
     if config.data.image_size:
         x = pad_images(x, config.data.image_size, -1.0)
     print(f"{args.run} (step {int(state.step)}), {len(x)} test digits, {args.probes} probe(s)")
