@@ -89,6 +89,17 @@ def _check_same_network(objective, params, net, torch, x) -> float:
     return float(np.abs(yt.numpy().transpose(0, 2, 3, 1) - y).max())
 
 
+def _time(fn, iters: int) -> float:
+    """Median seconds of ``fn()`` over ``iters`` calls, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def _perturbed(params, scale=0.05):
     import jax
 
@@ -153,13 +164,7 @@ def bench_speed(batch: int, iters: int, ch: int | None) -> list[dict]:
             torch._foreach_add_(ema, params, alpha=0.001)
         return loss.item()
 
-    torch_step()
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        torch_step()
-        times.append(time.perf_counter() - t0)
-    rows.append({"impl": "torch eager", "ms": 1e3 * statistics.median(times), "compile_s": 0.0})
+    rows.append({"impl": "torch eager", "ms": 1e3 * _time(torch_step, iters), "compile_s": 0.0})
     return rows
 
 
@@ -218,15 +223,6 @@ FAMILY_CONFIGS = {
 }
 
 
-def _time(fn, iters: int) -> float:
-    """Median seconds of ``fn()`` over ``iters`` calls, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _torch_loss(family: str, objective, net, torch, x):
