@@ -67,19 +67,22 @@ SAMPLERS = {f"{family}_toy2d": samplers for family, samplers in FAMILY_SAMPLERS.
             if family != "cd"}  # distillation needs a trained teacher run: MNIST chart only
 
 
-def train_seeds(recipe: str, dataset: str, seeds: int, steps: int, chunk: int):
+def train_seeds(recipe: str, dataset: str, seeds: int, steps: int, chunk: int,
+                overrides: tuple[str, ...] = ()):
     """Trains ``seeds`` runs of a named recipe on one mixture at once (``steps`` steps, 0:
-    the recipe's); returns ``(objective, states, seed_keys, wall seconds, steps)``."""
+    the recipe's; ``overrides``: ``"key=value"`` changes of its config, as ``genjax train``'s
+    ``--config.key=value``); returns ``(objective, states, seed_keys, wall seconds, steps)``."""
     import jax
     import jax.numpy as jnp
 
     from genjax.app.experiment import build_objective
-    from genjax.config import load_config
+    from genjax.config import apply_overrides, load_config
     from genjax.data import dataset_spec
     from genjax.data import toy2d as TOY2D
 
     config = load_config(recipe)
     config.data.name = dataset
+    apply_overrides(config, list(overrides))
     steps = steps or config.train.steps
     config.train.steps = steps  # the consistency curriculum spans the run
     objective = build_objective(config, dataset_spec(dataset))
@@ -141,6 +144,8 @@ def main() -> None:
     parser.add_argument("--nfe", type=int, nargs="+", default=list(NFE))
     parser.add_argument("--recipes", nargs="+", default=list(SAMPLERS))
     parser.add_argument("--data", nargs="+", default=["toy2d_ring", "toy2d_grid"])
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="config overrides for every recipe, e.g. edm.sigma_data=0.7")
     args = parser.parse_args()
 
     from genjax.app.training import configure_jax
@@ -150,12 +155,14 @@ def main() -> None:
 
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores visible, "
           f"jax {jax.__version__} on {jax.default_backend()}; {args.seeds} seeds, "
-          f"{args.steps} training steps, {args.num} samples per seed", flush=True)
+          f"{args.steps} training steps, {args.num} samples per seed"
+          + (f"; overrides {' '.join(args.set)}" if args.set else ""), flush=True)
     results: dict[tuple[str, int], dict[str, tuple[int, float, float]]] = {}
     for recipe in args.recipes:
         for dataset in args.data:
             objective, states, keys, wall, steps = train_seeds(recipe, dataset, args.seeds,
-                                                               args.steps, args.chunk)
+                                                               args.steps, args.chunk,
+                                                               tuple(args.set))
             print(f"# {recipe} on {dataset}: {args.seeds} seeds x {steps} steps trained in "
                   f"{wall:.0f} s", flush=True)
             for label, options_for in SAMPLERS[recipe]:

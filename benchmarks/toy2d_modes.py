@@ -87,6 +87,8 @@ class Recipe:
       standing_stats: ``GAN.standing_stats``: 0 samples with G's BatchNorm running averages,
         N > 0 with the mean statistics of N fresh latents in batches of the training size
         (``standing_batch = batch * pack``; the ``standing100`` variant of ``--eval-every``).
+      freeze_bn_at: ``GAN.freeze_g_stats_at``: from this step on G trains with its BatchNorm
+        statistics frozen (eval mode; 0: never).
     """
 
     name: str
@@ -104,6 +106,7 @@ class Recipe:
     lr_end: float = 0.0
     batch: int = 100
     standing_stats: int = 0
+    freeze_bn_at: int = 0
 
 
 RECIPES = {
@@ -178,6 +181,7 @@ def make_gan(recipe: Recipe, steps: int) -> GAN:
         pack=recipe.pack,
         standing_stats=recipe.standing_stats,
         standing_batch=recipe.batch * recipe.pack if recipe.standing_stats else 0,
+        freeze_g_stats_at=recipe.freeze_bn_at,
         data_key="point",
     )
 

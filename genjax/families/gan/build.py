@@ -115,6 +115,7 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
         ema_decay=g.ema_decay or None, pack=m.pack, data_key=context.modality.batch_key,
         augment=augment, standing_stats=g.get("standing_stats", 0),
         standing_batch=g.get("standing_batch", 0),
+        freeze_g_stats_at=g.get("freeze_g_stats_at", 0),
     )
     if m.arch == "progressive":
         return ProgressiveGAN(**common, schedule=GrowthSchedule(

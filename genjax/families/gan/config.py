@@ -40,6 +40,7 @@ def gan_config() -> ml_collections.ConfigDict:
         "ema_decay": 0.0,  # 0: no EMA of G
         "standing_stats": 0,  # sample with G's BatchNorm stats of this many fresh latents
         "standing_batch": 0,  # ... taken in batches of this size (0: one batch)
+        "freeze_g_stats_at": 0,  # from this step G trains on frozen BatchNorm stats (0: never)
         "augment": "",  # DiffAugment, e.g. "color,translation,cutout"
     })
     # optional keys (absent: constant rate), e.g. gan_toy2d: "lr_schedule" ("constant" or

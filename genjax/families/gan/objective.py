@@ -12,6 +12,8 @@ Everything a GAN recipe varies is a typed field of :class:`GAN`:
 * ``ema_decay``: an EMA of G's weights, used by ``sample`` and ``eval_metrics``.
 * ``standing_stats``: sample with G's BatchNorm statistics computed on the fly from fresh
   latents (BigGAN's "standing statistics") instead of the running averages.
+* ``freeze_g_stats_at``: from that step on G's BatchNorm layers run in eval mode in training
+  too, on the running averages they had then (frozen BatchNorm).
 * ``augment``: DiffAugment policies applied to every D input, real and fake
   (:mod:`genjax.families.gan.diffaugment`).
 * ``pack``: PacGAN's packing degree m: D judges m samples at once (:func:`pack`).
@@ -120,6 +122,12 @@ class GAN:
         samples). For generators whose collections are BatchNorm statistics.
       standing_batch: the batch size of those statistics (0: all ``standing_stats`` latents in
         one batch); set it to the training batch size.
+      freeze_g_stats_at: from this step on, G's BatchNorm layers run in eval mode in the
+        training step too, on the running averages they had at that step, which then stay
+        fixed (0: never). D then judges G's outputs without the batch-statistic noise that
+        moves every sample of a batch together (on the 2D ring it keeps samples ~5 std off
+        their modes; ``benchmarks/RESULTS.md``, issue 16), and ``sample`` uses the
+        statistics G trained with. For generators whose collections are BatchNorm statistics.
       data_key: the batch field holding real data (``"image"`` or ``"point"``).
 
     Under ``jax.pmap`` (``genjax.core.parallel.make_pmap_step``) the step averages gradients
@@ -142,6 +150,7 @@ class GAN:
     pack: int = 1
     standing_stats: int = 0
     standing_batch: int = 0
+    freeze_g_stats_at: int = 0
     capabilities: ClassVar[Capabilities] = Capabilities(latents=True)
     data_key: str = "image"
 
@@ -158,6 +167,9 @@ class GAN:
             raise ValueError(f"standing_stats and standing_batch must be >= 0 (0: running "
                              f"averages / one batch), got {self.standing_stats}, "
                              f"{self.standing_batch}")
+        if self.freeze_g_stats_at < 0:
+            raise ValueError(f"freeze_g_stats_at must be >= 0 (0: never), got "
+                             f"{self.freeze_g_stats_at}")
         if self.standing_batch and self.standing_stats % self.standing_batch:
             raise ValueError(f"standing_stats ({self.standing_stats}) must be a multiple of "
                              f"standing_batch ({self.standing_batch})")
@@ -193,6 +205,21 @@ class GAN:
                                           **kwargs)
             return out, dict(new_state)
         return module.apply(variables, x, train=train, **kwargs), model_state
+
+    def _run_generator(self, params, model_state, z, step, labels, extra):
+        """G in training: BatchNorm on batch statistics (updating the running averages), or
+        from ``freeze_g_stats_at`` on in eval mode on the frozen averages."""
+        def batch_mode(p):
+            return self._apply(self.generator, p, model_state, z, True, labels=labels, **extra)
+
+        if not self.freeze_g_stats_at or not model_state:
+            return batch_mode(params)
+
+        def frozen(p):
+            return self._apply(self.generator, p, model_state, z, False, labels=labels,
+                               **extra)
+
+        return jax.lax.cond(step < self.freeze_g_stats_at, batch_mode, frozen, params)
 
     def _d_input(self, x: jax.Array, key: jax.Array) -> jax.Array:
         """What D sees of a batch: DiffAugmented (fresh draws per call), then packed."""
@@ -258,8 +285,8 @@ class GAN:
         for i in range(self.n_critic):
             kz, kar, kaf, kw = jax.random.split(keys[i], 4)
             # fakes for D share the real batch's labels (pairs for the gradient penalty)
-            fake, gs = self._apply(self.generator, gp, gs, self._latents(kz, n),
-                                   True, labels=labels, **extra)
+            fake, gs = self._run_generator(gp, gs, self._latents(kz, n), state.step, labels,
+                                           extra)
             fake = jax.lax.stop_gradient(fake)
             real_in, fake_in = self._d_input(real, kar), self._d_input(fake, kaf)
 
@@ -293,7 +320,7 @@ class GAN:
         g_labels = self._random_labels(kl, n)
 
         def g_objective(gp):
-            fake, gs1 = self._apply(self.generator, gp, gs, z, True, labels=g_labels, **extra)
+            fake, gs1 = self._run_generator(gp, gs, z, state.step, g_labels, extra)
             logits, ds1 = self._apply(self.discriminator, dp, ds, self._d_input(fake, ka), True,
                                       labels=g_labels, **extra)
             return loss.g(logits), (gs1, ds1)

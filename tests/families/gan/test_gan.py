@@ -278,3 +278,48 @@ def test_standing_stats_are_the_mean_batch_statistics_of_the_sampled_weights():
         dataclasses.replace(gan, standing_stats=-1)
     with pytest.raises(ValueError, match="multiple of standing_batch"):
         dataclasses.replace(gan, standing_stats=10)
+
+
+def test_freeze_g_stats_at_trains_g_on_frozen_batchnorm_statistics():
+    """Before ``freeze_g_stats_at`` the step updates G's running averages; from it on they stay
+    bit-identical while G's weights still move, and G's loss is the one of G in eval mode on
+    those averages (recomputed here from the step's own latents), not of G on batch statistics."""
+    from genjax.families.gan.mlp import MaxoutDiscriminator, MLPGenerator
+
+    gan = G.GAN(MLPGenerator(hidden=(8, 8)), MaxoutDiscriminator(hidden=(8,), pieces=2),
+                latent_dim=2, g_optimizer=optax.adam(1e-2), d_optimizer=optax.adam(1e-2),
+                freeze_g_stats_at=2, data_key="point")
+    batch = {"point": ring_points(16)}
+    state = gan.init(jax.random.PRNGKey(0), batch)
+    step = jax.jit(gan.train_step)
+    history = [state]
+    for i in range(4):
+        new, metrics = step(history[-1], batch, jax.random.PRNGKey(10 + i))
+        history.append(new.replace(step=new.step + 1))
+    stats = [jax.tree.leaves(s.model_state["generator"]) for s in history]
+
+    def moved(a, b):
+        return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(a, b))
+
+    assert moved(stats[0], stats[1]) > 1e-4 and moved(stats[1], stats[2]) > 1e-4
+    assert moved(stats[2], stats[3]) == 0.0 and moved(stats[3], stats[4]) == 0.0
+    assert moved(jax.tree.leaves(history[3].params["generator"]),
+                 jax.tree.leaves(history[4].params["generator"])) > 1e-5
+
+    before, key = history[3], jax.random.PRNGKey(13)  # the last step, a frozen one
+    after, metrics = step(before, batch, key)
+    z = jax.random.normal(jax.random.split(jax.random.split(key, 2)[-1], 3)[0], (16, 2))
+    g_vars = {"params": before.params["generator"], **before.model_state["generator"]}
+    d_vars = {"params": after.params["discriminator"],
+              **after.model_state["discriminator"]}
+
+    def g_loss(train):
+        fake = gan.generator.apply(g_vars, z, train=train, mutable=["batch_stats"])[0] \
+            if train else gan.generator.apply(g_vars, z, train=False)
+        logits = np.asarray(gan.discriminator.apply(d_vars, fake, train=False), np.float64)
+        return float(np.mean(np.log1p(np.exp(-logits))))  # non-saturating: -log sigmoid
+
+    np.testing.assert_allclose(float(metrics["g_loss"]), g_loss(False), rtol=1e-4)
+    assert abs(g_loss(True) - g_loss(False)) > 1e-3  # the two modes are distinguishable
+    with pytest.raises(ValueError, match="freeze_g_stats_at must be >= 0"):
+        dataclasses.replace(gan, freeze_g_stats_at=-1)
