@@ -299,7 +299,8 @@ def test_freeze_g_stats_at_trains_g_on_frozen_batchnorm_statistics():
     stats = [jax.tree.leaves(s.model_state["generator"]) for s in history]
 
     def moved(a, b):
-        return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(a, b))
+        pairs = zip(a, b, strict=True)
+        return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in pairs)
 
     assert moved(stats[0], stats[1]) > 1e-4 and moved(stats[1], stats[2]) > 1e-4
     assert moved(stats[2], stats[3]) == 0.0 and moved(stats[3], stats[4]) == 0.0
