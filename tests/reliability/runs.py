@@ -38,6 +38,17 @@ def stderr_of(workdir: Path) -> str:
     return Path(f"{workdir}.stderr").read_text(errors="replace")
 
 
+def wait_for_stderr(workdir: Path, proc: subprocess.Popen, text: str,
+                    timeout: float = 120.0) -> None:
+    """Waits until the child's stderr contains ``text`` (or it has exited)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in stderr_of(workdir) or proc.poll() is not None:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"no {text!r} on stderr after {timeout} s")
+
+
 def wait_for_step(workdir: Path, proc: subprocess.Popen, step: int = 2,
                   timeout: float = 180.0) -> int:
     """Waits until ``metrics.jsonl`` records ``step`` or later; returns the last step."""
