@@ -14,6 +14,11 @@ def ddpm_base() -> ml_collections.ConfigDict:
         "schedule": "linear",  # or "cosine"
         "prediction": "eps",  # or "x0", "v"
         "min_snr_gamma": 0.0,  # 0: plain MSE; e.g. 5.0 for min-SNR-5 weighting
+        # training timesteps: "uniform", or "lognormal": ln sigma_t ~ N(p_mean, p_std^2)
+        # with sigma_t = sqrt((1 - abar_t) / abar_t) (EDM's noise distribution)
+        "timestep_sampling": "uniform",
+        "p_mean": -1.2,
+        "p_std": 1.2,
         "ema_decay": 0.9999,
         "label_dropout": 0.1,  # class-conditional models: P(null label) in training
         "sampler": "ddim",  # default of `genjax sample` / training grids; or "ddpm", "dpm++"

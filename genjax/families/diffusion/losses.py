@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from genjax.core.collectives import batch_random
 from genjax.families.diffusion.schedules import NoiseSchedule
@@ -118,12 +119,13 @@ def diffusion_loss(
     key: Array,
     prediction: str = "eps",
     min_snr_gamma: float | None = None,
+    timestep_probs: np.ndarray | None = None,
 ) -> tuple[Array, dict[str, Array]]:
     """The simple (unweighted or min-SNR-weighted) denoising loss on one batch.
 
-    Timesteps ``t ~ U{0..T-1}`` and noise ``eps ~ N(0, I)`` are drawn per example with
-    :func:`genjax.core.collectives.batch_random`, so a pmapped step draws exactly what a single
-    device draws for the same examples.
+    Timesteps ``t ~ U{0..T-1}`` (or ``t ~ timestep_probs``) and noise ``eps ~ N(0, I)`` are
+    drawn per example with :func:`genjax.core.collectives.batch_random`, so a pmapped step
+    draws exactly what a single device draws for the same examples.
 
     Args:
       model_fn: ``model_fn(x_t, t) -> output`` shaped like ``x_t``.
@@ -132,6 +134,10 @@ def diffusion_loss(
       key: the step's key (the same on every device).
       prediction: ``"eps"``, ``"x0"`` or ``"v"``.
       min_snr_gamma: gamma of min-SNR weighting, or None for the plain mean squared error.
+      timestep_probs: probabilities of ``t = 0 .. T-1`` (e.g.
+        :func:`~genjax.families.diffusion.schedules.lognormal_timestep_probs`), or None for
+        uniform timesteps. The loss is not reweighted: this changes what is trained, like
+        EDM's noise distribution.
 
     Returns:
       ``(loss, aux)``: the batch mean of the per-example (weighted) mean squared errors, and
@@ -141,7 +147,13 @@ def diffusion_loss(
     n = x0.shape[0]
     kt, kn = jax.random.split(key)
     num_t = schedule.num_timesteps
-    t = batch_random(lambda k, s: jax.random.randint(k, s, 0, num_t), kt, (n,))
+    if timestep_probs is None:
+        t = batch_random(lambda k, s: jax.random.randint(k, s, 0, num_t), kt, (n,))
+    else:
+        probs = jnp.asarray(timestep_probs, jnp.float32)
+        if probs.shape != (num_t,):
+            raise ValueError(f"timestep_probs must have shape ({num_t},), got {probs.shape}")
+        t = batch_random(lambda k, s: jax.random.choice(k, num_t, s, p=probs), kt, (n,))
     eps = batch_random(jax.random.normal, kn, x0.shape).astype(x0.dtype)
     xt = schedule.q_sample(x0, t, eps)
     out = model_fn(xt, t).astype(jnp.float32)

@@ -9,6 +9,7 @@ from typing import ClassVar
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from genjax.core.collectives import device_key
@@ -33,7 +34,11 @@ from genjax.families.diffusion.samplers import (
     ddpm_sample,
     dpm_solver_pp_sample,
 )
-from genjax.families.diffusion.schedules import NoiseSchedule
+from genjax.families.diffusion.schedules import (
+    TIMESTEP_SAMPLING,
+    NoiseSchedule,
+    lognormal_timestep_probs,
+)
 from genjax.nn.guidance import batch_labels, drop_labels, guided
 
 Array = jax.Array
@@ -63,6 +68,12 @@ class Diffusion:
       data_shape: the per-example shape it generates, e.g. ``(28, 28, 1)`` or ``(2,)``.
       prediction: ``"eps"``, ``"x0"`` or ``"v"``.
       min_snr_gamma: gamma of min-SNR loss weighting, or None (plain MSE).
+      timestep_sampling: how training draws timesteps: ``"uniform"`` (DDPM's), or
+        ``"lognormal"``: EDM's ``ln sigma_t ~ N(p_mean, p_std^2)`` on the schedule's
+        timesteps (:func:`~genjax.families.diffusion.schedules.lognormal_timestep_probs`;
+        ``sigma_t = sqrt((1 - abar_t) / abar_t)``), for training the small noise levels
+        more; the held-out loss draws them the same way.
+      p_mean, p_std: the ``"lognormal"`` distribution's mean and std of ``ln sigma_t``.
       ema_decay: EMA decay of the parameters; the effective decay at step ``s`` is
         ``min(ema_decay, (1 + s) / (10 + s))`` so short runs are not dominated by the init.
       num_classes: classes of a class-conditional model, or None.
@@ -92,6 +103,9 @@ class Diffusion:
     data_shape: tuple[int, ...]
     prediction: str = "eps"
     min_snr_gamma: float | None = None
+    timestep_sampling: str = "uniform"
+    p_mean: float = -1.2
+    p_std: float = 1.2
     ema_decay: float = 0.9999
     num_classes: int | None = None
     label_dropout: float = 0.1
@@ -117,6 +131,11 @@ class Diffusion:
         check_prediction(self.prediction)
         if self.sampler not in SAMPLERS:
             raise ValueError(f"unknown sampler {self.sampler!r}; choose one of {SAMPLERS}")
+        if self.timestep_sampling not in TIMESTEP_SAMPLING:
+            raise ValueError(f"unknown timestep_sampling {self.timestep_sampling!r}; choose one "
+                             f"of {TIMESTEP_SAMPLING}")
+        if not self.p_std > 0:
+            raise ValueError(f"p_std must be > 0, got {self.p_std}")
         if self.ddpm_variance not in DDPM_VARIANCES:
             raise ValueError(f"unknown ddpm_variance {self.ddpm_variance!r}; choose one of "
                              f"{DDPM_VARIANCES}")
@@ -198,7 +217,7 @@ class Diffusion:
                                         rngs={"dropout": k_drop})
 
             loss, _ = diffusion_loss(model_fn, self.schedule, x0, k_loss, self.prediction,
-                                     self.min_snr_gamma)
+                                     self.min_snr_gamma, self._timestep_probs())
             return loss
 
         loss, grads = jax.value_and_grad(loss_fn)(state.params)
@@ -276,8 +295,14 @@ class Diffusion:
             return self.model.apply({"params": state.ema_params}, xt, t, label, train=False)
 
         loss, _ = diffusion_loss(model_fn, self.schedule, x0, key, self.prediction,
-                                 self.min_snr_gamma)
+                                 self.min_snr_gamma, self._timestep_probs())
         return {"loss": loss}
+
+    def _timestep_probs(self) -> np.ndarray | None:
+        """The training distribution of timesteps (None: uniform)."""
+        if self.timestep_sampling == "uniform":
+            return None
+        return lognormal_timestep_probs(self.schedule, self.p_mean, self.p_std)
 
     def test_metrics(self, state: TrainState, batch, key: Array):
         """The variational bound of the EMA model on a held-out batch (batch means).

@@ -220,6 +220,36 @@ def cosine_schedule(num_timesteps: int, s: float = 0.008,
 
 SCHEDULES = {"linear": linear_schedule, "cosine": cosine_schedule}
 
+#: How the training step draws timesteps (``Diffusion.timestep_sampling``).
+TIMESTEP_SAMPLING = ("uniform", "lognormal")
+
+
+def lognormal_timestep_probs(schedule: NoiseSchedule, p_mean: float,
+                             p_std: float) -> np.ndarray:
+    """EDM's log-normal training distribution of the noise level, on a schedule's timesteps.
+
+    The noise level of timestep ``t`` in EDM's terms is ``sigma_t = sqrt((1 - abar_t) /
+    abar_t)`` (``x_t / sqrt(abar_t) = x_0 + sigma_t eps``), increasing in ``t``. With
+    ``ln sigma ~ N(p_mean, p_std^2)``, timestep ``t`` takes the probability of ``ln sigma``
+    between the midpoints of its neighbours' ``ln sigma`` (``t = 0`` and ``t = T-1`` also
+    take the tails), so the probabilities sum to one.
+
+    Args:
+      schedule: the noise schedule.
+      p_mean, p_std: mean and standard deviation of ``ln sigma``; ``p_std > 0``.
+
+    Returns:
+      float64 probabilities of ``t = 0 .. T-1``.
+    """
+    if not p_std > 0:
+        raise ValueError(f"p_std must be > 0, got {p_std}")
+    abar = schedule.alphas_cumprod_np
+    log_sigma = 0.5 * (np.log1p(-abar) - np.log(abar))
+    edges = (log_sigma[1:] + log_sigma[:-1]) / 2.0
+    z = (edges - p_mean) / (p_std * math.sqrt(2.0))
+    cdf = np.concatenate([[0.0], [0.5 * math.erfc(-v) for v in z], [1.0]])
+    return np.diff(cdf)
+
 
 def make_schedule(kind: str, num_timesteps: int) -> NoiseSchedule:
     """A named schedule (``"linear"`` or ``"cosine"``) with ``num_timesteps`` steps."""

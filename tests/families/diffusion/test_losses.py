@@ -78,3 +78,38 @@ def test_loss_under_pmap_draws_what_one_device_draws():
 def test_unknown_prediction_is_refused():
     with pytest.raises(ValueError, match="choose one of"):
         L.target(S, "score", None, None, None)
+
+
+def test_lognormal_timestep_probs_discretise_edm_noise_distribution_as_scipy_does():
+    from scipy.stats import norm
+
+    from genjax.families.diffusion.schedules import cosine_schedule, lognormal_timestep_probs
+
+    for schedule in (S, cosine_schedule(50)):
+        abar = np.cumprod(1.0 - np.asarray(schedule.betas, np.float64))
+        log_sigma = np.log(np.sqrt((1.0 - abar) / abar))
+        edges = np.concatenate([[-np.inf], (log_sigma[1:] + log_sigma[:-1]) / 2, [np.inf]])
+        ref = np.diff(norm.cdf(edges, loc=-2.5, scale=1.5))
+        probs = lognormal_timestep_probs(schedule, -2.5, 1.5)
+        np.testing.assert_allclose(probs, ref, rtol=1e-9, atol=1e-15)
+        assert probs.sum() == pytest.approx(1.0, abs=1e-12)
+    with pytest.raises(ValueError, match="p_std must be > 0"):
+        lognormal_timestep_probs(S, 0.0, 0.0)
+
+
+def test_loss_draws_timesteps_from_the_given_probabilities():
+    from scipy.stats import chisquare
+
+    from genjax.families.diffusion.schedules import lognormal_timestep_probs
+
+    schedule = linear_schedule(12)
+    probs = lognormal_timestep_probs(schedule, -0.5, 1.0)
+    x0 = jnp.zeros((40_000, 2))
+    _, aux = L.diffusion_loss(lambda xt, t: xt, schedule, x0, jax.random.PRNGKey(0), "eps",
+                              timestep_probs=probs)
+    counts = np.bincount(np.asarray(aux["t"]), minlength=12)
+    assert chisquare(counts, probs * counts.sum()).pvalue > 1e-3
+    assert counts[0] > 3 * counts[-1]  # far from uniform: the small noise levels dominate
+    with pytest.raises(ValueError, match=r"timestep_probs must have shape \(12,\)"):
+        L.diffusion_loss(lambda xt, t: xt, schedule, x0[:4], jax.random.PRNGKey(0), "eps",
+                         timestep_probs=probs[:5])

@@ -126,3 +126,7 @@ def test_conditional_sampling_options_and_clear_errors():
         point_model(prediction="score")
     with pytest.raises(ValueError, match=r"sample_steps must be in \[1, 100\]"):
         point_model(sample_steps=101)
+    with pytest.raises(ValueError, match="unknown timestep_sampling 'logit'"):
+        point_model(timestep_sampling="logit")
+    with pytest.raises(ValueError, match="p_std must be > 0"):
+        point_model(timestep_sampling="lognormal", p_std=-1.0)
