@@ -26,6 +26,8 @@ RECORDED = {
 # dcgan_mnist's default became issue 16's (Adam 4e-4); the recorded one had the family's 2e-4.
 RECORDED_RECIPE = {
     "dcgan_mnist": ["--config.optim.g_lr=2e-4", "--config.optim.d_lr=2e-4"],
+    # ddpm_toy2d's default timesteps became log-normal (issue 15); the recorded ones uniform.
+    "ddpm_toy2d": ["--config.diffusion.timestep_sampling=uniform"],
 }
 
 
