@@ -134,8 +134,7 @@ class Diffusion:
         if self.timestep_sampling not in TIMESTEP_SAMPLING:
             raise ValueError(f"unknown timestep_sampling {self.timestep_sampling!r}; choose one "
                              f"of {TIMESTEP_SAMPLING}")
-        if not self.p_std > 0:
-            raise ValueError(f"p_std must be > 0, got {self.p_std}")
+        self._timestep_probs()  # refuses a lognormal p_std <= 0 here, not at the first step
         if self.ddpm_variance not in DDPM_VARIANCES:
             raise ValueError(f"unknown ddpm_variance {self.ddpm_variance!r}; choose one of "
                              f"{DDPM_VARIANCES}")
