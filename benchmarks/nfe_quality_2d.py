@@ -16,7 +16,10 @@ samplers at about the same NFE:
 * flow + Euler (``steps = NFE``), flow + Heun (``NFE = 2 steps - 1``), flow + RK4
   (``NFE = 4 steps - 1``);
 * cm (consistency training, ``cm_toy2d``: 6,000 steps by its recipe unless ``--steps``):
-  1 and 2 steps only.
+  1 up to 1 + its ``mid_sigmas`` steps;
+* reflow (``reflow_toy2d``): its teacher, ``flow_toy2d``, is trained first (all seeds,
+  ``--teacher-steps``, ``--teacher-set``) and scored ("teacher: " rows); then seed ``s``'s
+  reflow trains on seed ``s``'s teacher, scored with the flow samplers ("reflow: " rows).
 
 Scored with ``genjax.metrics.mode_coverage`` (PacGAN protocol: a sample is high quality
 within 3 std of its nearest mode; a mode is captured when it has a high-quality sample).
@@ -27,6 +30,7 @@ standard error of the high-quality share over seeds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import platform
@@ -36,47 +40,62 @@ import numpy as np
 
 NFE = (1, 2, 4, 8, 18, 35, 50, 100)
 
-#: family -> [(label, sampler options for a target NFE -> (options, actual NFE), or None where
-#: the sampler has no such NFE)]; also the MNIST chart's samplers (nfe_quality_mnist.py)
+#: family -> [(label, (target NFE, objective) -> (sampler options, actual NFE), or None where
+#: the sampler has no such NFE)]; also the MNIST chart's samplers (nfe_quality_mnist.py).
+#: A consistency model samples in 1 .. 1 + len(mid_sigmas) steps (its re-noising levels).
 FAMILY_SAMPLERS = {
     "ddpm": [
-        ("ddpm + DDIM", lambda n: ({"sampler": "ddim", "steps": n}, n)),
-        ("ddpm + DPM-Solver++(2M)", lambda n: ({"sampler": "dpm++", "steps": n}, n)),
+        ("ddpm + DDIM", lambda n, _: ({"sampler": "ddim", "steps": n}, n)),
+        ("ddpm + DPM-Solver++(2M)", lambda n, _: ({"sampler": "dpm++", "steps": n}, n)),
     ],
     "edm": [
-        ("edm + Heun", lambda n: ({"sampler": "heun", "steps": (n + 1) // 2},
+        ("edm + Heun", lambda n, _: ({"sampler": "heun", "steps": (n + 1) // 2},
                                   2 * ((n + 1) // 2) - 1)),
-        ("edm + Euler", lambda n: ({"sampler": "euler", "steps": n}, n)),
+        ("edm + Euler", lambda n, _: ({"sampler": "euler", "steps": n}, n)),
     ],
     "flow": [
-        ("flow + Euler", lambda n: ({"solver": "euler", "steps": n}, n)),
-        ("flow + Heun", lambda n: ({"solver": "heun", "steps": (n + 1) // 2},
+        ("flow + Euler", lambda n, _: ({"solver": "euler", "steps": n}, n)),
+        ("flow + Heun", lambda n, _: ({"solver": "heun", "steps": (n + 1) // 2},
                                    2 * ((n + 1) // 2) - 1)),  # Euler's last step, as EDM
-        ("flow + RK4", lambda n: ({"solver": "rk4", "steps": max(1, (n + 1) // 4)},
+        ("flow + RK4", lambda n, _: ({"solver": "rk4", "steps": max(1, (n + 1) // 4)},
                                   4 * max(1, (n + 1) // 4) - 1)),  # Ralston's last step
     ],
     "cm": [
-        ("cm (iCT)", lambda n: ({"steps": n}, n) if n <= 2 else None),
+        ("cm (iCT)", lambda n, cm: ({"steps": n}, n) if n <= 1 + len(cm.mid_sigmas) else None),
     ],
     "cd": [
-        ("cd (distilled from edm)", lambda n: ({"steps": n}, n) if n <= 2 else None),
+        ("cd (distilled from edm)",
+         lambda n, cm: ({"steps": n}, n) if n <= 1 + len(cm.mid_sigmas) else None),
     ],
 }
 #: recipe -> its family's samplers (the 2D recipes of this benchmark)
 SAMPLERS = {f"{family}_toy2d": samplers for family, samplers in FAMILY_SAMPLERS.items()
-            if family != "cd"}  # distillation needs a trained teacher run: MNIST chart only
+            if family != "cd"}  # distillation needs a trained EDM teacher: MNIST chart only
+SAMPLERS["reflow_toy2d"] = FAMILY_SAMPLERS["flow"]
+#: second-stage recipe -> (the recipe of its first stage, trained here first with the same
+#: seeds; the ``model`` key that names the first stage's run folder)
+TEACHERS = {"reflow_toy2d": ("flow_toy2d", "flow_dir")}
 
 
 def train_seeds(recipe: str, dataset: str, seeds: int, steps: int, chunk: int,
-                overrides: tuple[str, ...] = ()):
+                overrides: tuple[str, ...] = (), teacher=None, cache: str = ""):
     """Trains ``seeds`` runs of a named recipe on one mixture at once (``steps`` steps, 0:
     the recipe's; ``overrides``: ``"key=value"`` changes of its config, as ``genjax train``'s
-    ``--config.key=value``); returns ``(objective, states, seed_keys, wall seconds, steps)``."""
+    ``--config.key=value``); returns ``(config, objective, states, seed_keys, wall seconds,
+    steps)``.
+
+    ``teacher``: for a second stage (reflow), this function's result for its first stage:
+    seed ``s`` of the second stage holds seed ``s``'s trained teacher. ``cache``: a file of
+    the trained states (flax msgpack), read instead of training when it exists (wall 0),
+    written after training otherwise.
+    """
     import jax
     import jax.numpy as jnp
+    from flax import serialization
 
     from genjax.app.experiment import build_objective
     from genjax.config import apply_overrides, load_config
+    from genjax.core.state import HeldParams
     from genjax.data import dataset_spec
     from genjax.data import toy2d as TOY2D
 
@@ -85,7 +104,15 @@ def train_seeds(recipe: str, dataset: str, seeds: int, steps: int, chunk: int,
     apply_overrides(config, list(overrides))
     steps = steps or config.train.steps
     config.train.steps = steps  # the consistency curriculum spans the run
-    objective = build_objective(config, dataset_spec(dataset))
+    teachers, load_teacher = None, None
+    if teacher is not None:
+        t_config, t_objective, t_states = teacher[:3]
+        teachers = t_states.ema_params
+        config.model[TEACHERS[recipe][1]] = f"(the {t_config.family} runs trained above)"
+
+        def load_teacher(_folder):  # the build's first stage: seed 0's run (shapes, checks)
+            return t_config, t_objective, jax.tree.map(lambda a: a[0], t_states)
+    objective = build_objective(config, dataset_spec(dataset), load_other_run=load_teacher)
     data = jnp.asarray(TOY2D.sample_mixture(dataset, TOY2D.SPLIT_SIZES["train"],
                                             TOY2D.SPLIT_SEEDS["train"])[0])
     batch_size = config.train.batch_size
@@ -96,8 +123,10 @@ def train_seeds(recipe: str, dataset: str, seeds: int, steps: int, chunk: int,
         idx = jax.random.randint(jax.random.fold_in(key, step), (batch_size,), 0, data.shape[0])
         return {"point": data[idx]}
 
-    def init(key):
-        return objective.init(jax.random.split(key, 3)[0], batch_at(key, 0))
+    def init(key, teacher_params):
+        seed_objective = objective if teacher_params is None else dataclasses.replace(
+            objective, teacher=HeldParams(teacher_params))
+        return seed_objective.init(jax.random.split(key, 3)[0], batch_at(key, 0))
 
     def one_step(state, key):
         _, k_data, k_train = jax.random.split(key, 3)
@@ -113,11 +142,19 @@ def train_seeds(recipe: str, dataset: str, seeds: int, steps: int, chunk: int,
         return jax.lax.scan(body, states, None, length=chunk)[0]
 
     t0 = time.perf_counter()
-    states = jax.jit(jax.vmap(init))(seed_keys)
+    states = jax.jit(jax.vmap(init))(seed_keys, teachers)
+    if cache and os.path.exists(cache):
+        with open(cache, "rb") as f:
+            states = serialization.from_bytes(states, f.read())
+        return config, objective, states, seed_keys, 0.0, steps
     for _ in range(math.ceil(steps / chunk)):
         states = run_chunk(states, seed_keys)
     jax.block_until_ready(states)
-    return objective, states, seed_keys, time.perf_counter() - t0, steps
+    wall = time.perf_counter() - t0
+    if cache:
+        with open(cache, "wb") as f:
+            f.write(serialization.to_bytes(states))
+    return config, objective, states, seed_keys, wall, steps
 
 
 def score(objective, states, seed_keys, options: dict, dataset: str, num: int):
@@ -146,6 +183,13 @@ def main() -> None:
     parser.add_argument("--data", nargs="+", default=["toy2d_ring", "toy2d_grid"])
     parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
                         help="config overrides for every recipe, e.g. edm.sigma_data=0.7")
+    parser.add_argument("--teacher-steps", type=int, default=0,
+                        help="training steps of a second stage's teacher (0: its recipe's)")
+    parser.add_argument("--teacher-set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="config overrides of a second stage's teacher recipe")
+    parser.add_argument("--teacher-cache", default="", metavar="DIR",
+                        help="keep the trained teachers here (one file per recipe, dataset, "
+                             "seeds, steps and overrides) and reuse them in later runs")
     args = parser.parse_args()
 
     from genjax.app.training import configure_jax
@@ -158,27 +202,52 @@ def main() -> None:
           f"{args.steps} training steps, {args.num} samples per seed"
           + (f"; overrides {' '.join(args.set)}" if args.set else ""), flush=True)
     results: dict[tuple[str, int], dict[str, tuple[int, float, float]]] = {}
+
+    def score_samplers(prefix, samplers, objective, states, keys, dataset):
+        for label, options_for in samplers:
+            label = prefix + label
+            for target in args.nfe:
+                point = options_for(target, objective)
+                if point is None:
+                    continue
+                options, nfe = point
+                if dataset in results.get((label, nfe), {}):
+                    continue  # two targets round to one NFE (heun: 2N - 1)
+                scores = score(objective, states, keys, options, dataset, args.num)
+                hq = np.array([100.0 * s.high_quality for s in scores])
+                se = hq.std(ddof=1) / np.sqrt(len(hq)) if len(hq) > 1 else 0.0
+                row = results.setdefault((label, nfe), {})
+                row[dataset] = (min(s.modes for s in scores), hq.mean(), se)
+                print(f"{label} NFE {nfe} {dataset}: min modes {row[dataset][0]}, "
+                      f"HQ {hq.mean():.1f} +- {se:.1f}", flush=True)
+
     for recipe in args.recipes:
         for dataset in args.data:
-            objective, states, keys, wall, steps = train_seeds(recipe, dataset, args.seeds,
-                                                               args.steps, args.chunk,
-                                                               tuple(args.set))
+            teacher, prefix = None, ""
+            if recipe in TEACHERS:
+                teacher_recipe = TEACHERS[recipe][0]
+                cache = ""
+                if args.teacher_cache:
+                    os.makedirs(args.teacher_cache, exist_ok=True)
+                    tag = "_".join([teacher_recipe, dataset, f"s{args.seeds}",
+                                    f"n{args.teacher_steps}", *args.teacher_set])
+                    cache = os.path.join(args.teacher_cache,
+                                         "".join(c if c.isalnum() or c in "._-=" else "_"
+                                                 for c in tag) + ".msgpack")
+                teacher = train_seeds(teacher_recipe, dataset, args.seeds, args.teacher_steps,
+                                      args.chunk, tuple(args.teacher_set), cache=cache)
+                print(f"# teacher {teacher_recipe} on {dataset}: {args.seeds} seeds x "
+                      f"{teacher[5]} steps trained in {teacher[4]:.0f} s"
+                      + (f"; overrides {' '.join(args.teacher_set)}" if args.teacher_set
+                         else ""), flush=True)
+                score_samplers("teacher: ", SAMPLERS[teacher_recipe], teacher[1], teacher[2],
+                               teacher[3], dataset)
+                prefix = "reflow: "
+            _, objective, states, keys, wall, steps = train_seeds(
+                recipe, dataset, args.seeds, args.steps, args.chunk, tuple(args.set), teacher)
             print(f"# {recipe} on {dataset}: {args.seeds} seeds x {steps} steps trained in "
                   f"{wall:.0f} s", flush=True)
-            for label, options_for in SAMPLERS[recipe]:
-                for target in args.nfe:
-                    if options_for(target) is None:
-                        continue
-                    options, nfe = options_for(target)
-                    if dataset in results.get((label, nfe), {}):
-                        continue  # two targets round to one NFE (heun: 2N - 1)
-                    scores = score(objective, states, keys, options, dataset, args.num)
-                    hq = np.array([100.0 * s.high_quality for s in scores])
-                    se = hq.std(ddof=1) / np.sqrt(len(hq)) if len(hq) > 1 else 0.0
-                    row = results.setdefault((label, nfe), {})
-                    row[dataset] = (min(s.modes for s in scores), hq.mean(), se)
-                    print(f"{label} NFE {nfe} {dataset}: min modes {row[dataset][0]}, "
-                          f"HQ {hq.mean():.1f} +- {se:.1f}", flush=True)
+            score_samplers(prefix, SAMPLERS[recipe], objective, states, keys, dataset)
     print("\n| sampler | NFE | ring: min modes /8 | ring HQ % | grid: min modes /25 | "
           "grid HQ % |\n|---|---|---|---|---|---|")
     for (label, nfe), row in results.items():

@@ -68,7 +68,7 @@ def sample_run(run: Path, family: str, nfes: list[int], num: int, done: dict, ne
         raise SystemExit(f"{run} holds a {config.family!r} run, not {family!r}")
     for label, options_for in FAMILY_SAMPLERS[family]:
         for target in nfes:
-            point = options_for(target)
+            point = options_for(target, experiment.objective)
             if point is None:
                 continue
             options, nfe = point

@@ -89,6 +89,7 @@ def build_reflow(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
             teacher_solver=r.teacher_solver,
             teacher_steps=r.teacher_steps,
             init_from_teacher=r.init_from_teacher,
+            pairs=r.get("pairs", 0),
             rtol=f.get("rtol", 1e-4),
             atol=f.get("atol", 1e-4),
             data_key=context.modality.batch_key,

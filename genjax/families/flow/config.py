@@ -62,17 +62,18 @@ def reflow_base() -> ml_collections.ConfigDict:
         "teacher_solver": "rk4",  # the teacher's ODE solve for each (noise, sample) pair
         "teacher_steps": 8,
         "init_from_teacher": True,  # the student starts at the teacher's parameters
+        "pairs": 0,  # 0: fresh pairs every step; N: a fixed pool of N pairs solved at init
     })
     return config
 
 
 def smallest_reflow_config(runs) -> ml_collections.ConfigDict:
     """The registry's contract test config: reflow of ``runs["flow"]`` (the smallest flow run),
-    a 2-step Euler teacher."""
+    a 2-step Euler teacher, a pool of 64 pairs (online pairs: the flow tests' reflow runs)."""
     config = reflow_base()
     config.data.name = "toy2d_ring"
     config.model.flow_dir = str(runs["flow"])
-    config.reflow.update({"teacher_solver": "euler", "teacher_steps": 2})
+    config.reflow.update({"teacher_solver": "euler", "teacher_steps": 2, "pairs": 64})
     config.flow.update({"solver": "euler", "sample_steps": 2, "ema_decay": 0.9})
     config.optim.warmup_steps = 0
     config.train.update({"batch_size": 16, "num_samples": 16})

@@ -423,6 +423,17 @@ class Reflow(FlowMatching):
     need fewer sampling steps (``--steps 1`` Euler is the one-step limit). A reflow run can be
     the teacher of another (k-rectified flow).
 
+    With ``pairs = N > 0`` the pairs are not drawn per step but once, at ``init``: a fixed
+    pool of N noise draws and their teacher solutions (the original recipe's fixed set of
+    pairs), solved in chunks of the init batch's size and kept in
+    ``state.model_state["pairs"]`` (``{"x0", "x1"}``, checkpointed with the run, so resuming
+    is exact); each step then trains on ``batch size`` pool rows drawn uniformly with
+    replacement. A step costs one student pass instead of ``teacher_steps`` solver stages,
+    so the student can train far longer for the same wall time; the pool costs N / batch
+    online steps' worth of teacher solves once, and ``N x 2 x`` the data size of memory
+    (meant for small data such as 2D points). Unconditional teachers only: pool rows carry no
+    labels.
+
     The teacher's parameters are copied into ``state.model_state["teacher"]`` (checkpointed
     with the run); the student starts from them when ``init_from_teacher``.
 
@@ -431,27 +442,63 @@ class Reflow(FlowMatching):
       teacher_solver: the teacher's ODE solver.
       teacher_steps: its steps per pair.
       init_from_teacher: start the student at the teacher's parameters (else a fresh init).
+      pairs: 0 for fresh pairs every step, else the size of the fixed pool drawn at init.
     """
 
     teacher: HeldParams | None = None
     teacher_solver: str = "rk4"
     teacher_steps: int = 8
     init_from_teacher: bool = True
+    pairs: int = 0
 
     def __post_init__(self):
         super().__post_init__()
         if self.teacher is None:
             raise ValueError("Reflow needs the teacher's parameters (a trained flow run)")
         check_solver(self.teacher_solver, self.teacher_steps)
+        if self.pairs < 0:
+            raise ValueError(f"reflow.pairs must be >= 0 (0: fresh pairs every step), got "
+                             f"{self.pairs}")
+        if self.pairs and self.conditional:
+            raise ValueError("reflow.pairs > 0 (a fixed pool of pairs) needs an unconditional "
+                             "teacher: pool rows carry no labels; set reflow.pairs=0 for a "
+                             "class-conditional run")
 
     def init(self, key: Array, batch) -> TrainState:
-        """The student (the teacher's parameters, or a fresh init) and the frozen teacher."""
-        return with_teacher(super().init(key, batch), self.teacher, self.optimizer,
-                            self.init_from_teacher)
+        """The student (the teacher's parameters, or a fresh init), the frozen teacher and,
+        with ``pairs``, the pool of pairs."""
+        state = with_teacher(super().init(key, batch), self.teacher, self.optimizer,
+                             self.init_from_teacher)
+        if not self.pairs:
+            return state
+        chunk = jnp.asarray(batch[self.data_key]).shape[0]
+        pool = self.pair_pool(state.model_state["teacher"], jax.random.fold_in(key, 1),
+                              self.pairs, chunk)
+        return state.replace(model_state={**state.model_state, "pairs": pool})
+
+    def pair_pool(self, teacher_params, key: Array, num: int, chunk: int) -> dict[str, Array]:
+        """``{"x0": (num, ...), "x1": (num, ...)}``: standard normal noise and the teacher's
+        ODE solution from each row (``teacher_solver``, ``teacher_steps``), solved
+        ``chunk`` rows at a time."""
+        x0 = jax.random.normal(key, (num, *self.data_shape), jnp.float32)
+        teacher = self.velocity(teacher_params, None, 1.0)
+        x1 = jax.lax.map(lambda z: solve(teacher, z[None], self.teacher_steps,
+                                         self.teacher_solver, self.rtol, self.atol)[0],
+                         x0, batch_size=max(1, min(chunk, num)))
+        return {"x0": x0, "x1": x1}
 
     def _coupling(self, state: TrainState, x: Array, label: Array | None,
                   key: Array) -> tuple[Array, Array, Array]:
-        """``(t, x0, x1)``: noise and the teacher's ODE solution from it (no gradient)."""
+        """``(t, x0, x1)``: noise and the teacher's ODE solution from it (no gradient), from
+        the pool when there is one."""
+        if self.pairs:
+            k_t, k_row = jax.random.split(key)
+            n = x.shape[0]
+            t = sample_times(k_t, n, self.time_sampling, self.logit_mean, self.logit_std)
+            rows = batch_random(lambda k, s: jax.random.randint(k, s, 0, self.pairs), k_row,
+                                (n,))
+            pool = state.model_state["pairs"]
+            return t, pool["x0"][rows], pool["x1"][rows]
         t, x0 = self._draw(key, x)
         teacher = self.velocity(state.model_state["teacher"], label, 1.0)
         x1 = jax.lax.stop_gradient(solve(teacher, x0, self.teacher_steps,

@@ -168,12 +168,13 @@ def test_a_tiny_flow_moves_noise_onto_the_ring_modes(trained_ring):
         assert len(np.unique(mode[d < 0.1])) == 8, solver  # every mode visited
 
 
-def test_reflow_straightens_the_paths_for_one_step_sampling(trained_ring):
+@pytest.mark.parametrize("pairs", [0, 8192])
+def test_reflow_straightens_the_paths_for_one_step_sampling(trained_ring, pairs):
     teacher, tstate, _ = trained_ring
     fields = {f.name: getattr(teacher, f.name) for f in dataclasses.fields(teacher)}
     student = Reflow(**{**fields, "optimizer": optax.adam(1e-3),
                         "teacher": HeldParams(tstate.ema_params), "teacher_solver": "rk4",
-                        "teacher_steps": 8})
+                        "teacher_steps": 8, "pairs": pairs})
     state, losses = train(student, "toy2d_ring", steps=150)
     # the student starts at the teacher; its loss on the teacher's deterministic pairs falls
     # towards 0 as the paths straighten (measured 0.13 -> 0.014)
@@ -193,6 +194,61 @@ def test_reflow_straightens_the_paths_for_one_step_sampling(trained_ring):
     assert one_step["reflow"][0] < 0.4 * one_step["teacher"][0], one_step
     assert one_step["reflow"][1] < 0.3 * one_step["teacher"][1], one_step
     assert one_step["reflow"][2] == 8, one_step
+
+
+def numpy_euler(w, b, c, x0, steps):
+    """float64 Euler solve of ``dx/dt = tanh(x W + b) + t c`` (ToyVelocity) from 0 to 1."""
+    x = np.asarray(x0, np.float64)
+    w, b, c = (np.asarray(a, np.float64) for a in (w, b, c))
+    for k in range(steps):
+        x = x + (np.tanh(x @ w + b) + (k / steps) * c) / steps
+    return x
+
+
+def toy_reflow(pairs, **kw):
+    teacher = FlowMatching(model=ToyVelocity(), optimizer=optax.sgd(0.1), data_shape=(3,),
+                           data_key="point", clip=False)
+    t_params = teacher.init(jax.random.PRNGKey(3), {"point": jnp.zeros((4, 3))}).params
+    fields = {f.name: getattr(teacher, f.name) for f in dataclasses.fields(teacher)}
+    return t_params, Reflow(**{**fields, "teacher": HeldParams(t_params),
+                               "teacher_solver": "euler", "teacher_steps": 5, "pairs": pairs,
+                               **kw})
+
+
+def test_reflow_pool_holds_the_teachers_solutions_and_steps_train_on_its_rows():
+    t_params, student = toy_reflow(pairs=37)  # 37: not a multiple of the 8-row chunks
+    batch = {"point": jnp.zeros((8, 3))}
+    state = student.init(jax.random.PRNGKey(0), batch)
+    pool = {k: np.asarray(v) for k, v in state.model_state["pairs"].items()}
+    assert pool["x0"].shape == pool["x1"].shape == (37, 3)
+    np.testing.assert_allclose(pool["x1"], numpy_euler(t_params["w"], t_params["b"],
+                                                       t_params["c"], pool["x0"], 5),
+                               rtol=1e-5, atol=1e-5)
+    assert len(np.unique(pool["x0"][:, 0])) == 37
+    # a step's pairs are pool rows (the batch's data is not used), with the times _draw gives
+    t, x0, x1 = (np.asarray(a) for a in student._coupling(state, batch["point"], None,
+                                                          jax.random.PRNGKey(4)))
+    rows = [int(np.argmin(np.abs(pool["x0"] - r).sum(1))) for r in x0]
+    np.testing.assert_array_equal(pool["x0"][rows], x0)
+    np.testing.assert_array_equal(pool["x1"][rows], x1)
+    assert t.shape == (8,) and 0 <= t.min() and t.max() < 1
+    # the step's loss is the flow-matching loss of the student on exactly those rows
+    p = state.params
+    m = student.eval_metrics(state, batch, jax.random.PRNGKey(4))
+    np.testing.assert_allclose(float(m["loss"]), numpy_loss(p["w"], p["b"], p["c"], x1, x0, t),
+                               rtol=1e-5)
+    new, _ = jax.jit(student.train_step)(state, batch, jax.random.PRNGKey(5))
+    assert tree_equal(new.model_state["pairs"], state.model_state["pairs"])  # fixed pool
+    assert not tree_equal(new.params, state.params)
+    # online pairs (pairs=0): no pool in the state
+    assert "pairs" not in toy_reflow(pairs=0)[1].init(jax.random.PRNGKey(0), batch).model_state
+
+
+def test_reflow_pool_refuses_bad_sizes_and_conditional_teachers():
+    with pytest.raises(ValueError, match="reflow.pairs must be >= 0"):
+        toy_reflow(pairs=-1)
+    with pytest.raises(ValueError, match="needs an unconditional teacher"):
+        toy_reflow(pairs=16, num_classes=4)
 
 
 def test_conditional_flow_samples_the_requested_mode_and_guidance_runs():
