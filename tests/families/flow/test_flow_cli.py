@@ -148,6 +148,7 @@ def test_reflow_of_a_cli_run_freezes_the_teacher_and_samples_in_one_step(toy_run
 @pytest.mark.parametrize("extra, expected", [
     ([], "model.flow_dir is empty"),
     (["--config.data.name=toy2d_ring"], "differs from the teacher run's"),
+    (["--config.reflow.pairs=-5"], "reflow.pairs must be >= 0"),
 ])
 def test_reflow_config_errors_are_one_line(toy_runs, tmp_path, capsys, extra, expected):
     argv = ["train", "reflow_toy2d", "--workdir", str(tmp_path / "r"), *REFLOW, *extra]
