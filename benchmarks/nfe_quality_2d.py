@@ -237,7 +237,8 @@ def main() -> None:
                 teacher = train_seeds(teacher_recipe, dataset, args.seeds, args.teacher_steps,
                                       args.chunk, tuple(args.teacher_set), cache=cache)
                 print(f"# teacher {teacher_recipe} on {dataset}: {args.seeds} seeds x "
-                      f"{teacher[5]} steps trained in {teacher[4]:.0f} s"
+                      f"{teacher[5]} steps "
+                      + (f"trained in {teacher[4]:.0f} s" if teacher[4] else f"read from {cache}")
                       + (f"; overrides {' '.join(args.teacher_set)}" if args.teacher_set
                          else ""), flush=True)
                 score_samplers("teacher: ", SAMPLERS[teacher_recipe], teacher[1], teacher[2],

@@ -124,6 +124,7 @@ def test_flow_configs_build_the_documented_models():
 
 
 REFLOW = ["--config.reflow.teacher_steps=2", "--config.reflow.teacher_solver=heun",
+          "--config.reflow.pairs=512",
           "--config.train.batch_size=32", "--config.train.log_every=1",
           "--config.train.checkpoint_every=1", "--config.train.sample_every=0",
           "--config.train.num_samples=0"]
@@ -137,6 +138,7 @@ def test_reflow_of_a_cli_run_freezes_the_teacher_and_samples_in_one_step(toy_run
     _, experiment, state = load_run(run)
     _, t_experiment, t_state = load_run(teacher)
     assert int(state.step) == 2 and tree_equal(state.model_state["teacher"], t_state.ema_params)
+    assert state.model_state["pairs"]["x1"].shape == (512, 2)  # the pool, restored
     assert experiment.objective.model == t_experiment.objective.model
     assert not tree_equal(state.params, t_state.ema_params)  # the student moved
     out = tmp_path / "one.npz"
