@@ -432,7 +432,7 @@ class Reflow(FlowMatching):
     so the student can train far longer for the same wall time; the pool costs N / batch
     online steps' worth of teacher solves once, and ``N x 2 x`` the data size of memory
     (meant for small data such as 2D points). Unconditional teachers only: pool rows carry no
-    labels.
+    labels. ``eval_metrics`` then scores pool rows too (pairs of the same teacher map).
 
     The teacher's parameters are copied into ``state.model_state["teacher"]`` (checkpointed
     with the run); the student starts from them when ``init_from_teacher``.
