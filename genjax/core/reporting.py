@@ -46,6 +46,7 @@ class MetricsLog:
             runs = len(_event_files(folder))
             self._tb = SummaryWriter(str(folder), flush_secs=10,
                                      filename_suffix=f".{runs + 1:04d}")
+            _tolerate_write_errors(self._tb)
 
     def write(self, step: int, metrics: dict[str, float]) -> None:
         """Records the metrics of one step."""
@@ -104,6 +105,54 @@ class MetricsLog:
         """Flushes TensorBoard files."""
         if self._tb is not None:
             self._tb.close()
+
+
+class _DroppingRecordWriter:
+    """tensorboardX's event record writer, made to drop events once a write fails.
+
+    tensorboardX writes events from a background thread: an ``OSError`` there (a full disk)
+    kills the thread with a traceback on stderr, and the next events then block the loop
+    forever on the thread's full queue (and so would ``close``). The TensorBoard files only
+    mirror ``metrics.jsonl``, which the loop writes itself (and reports a failure of), so here
+    the first failure is logged at debug level and every later event is dropped.
+    """
+
+    def __init__(self, inner):
+        self._inner = inner
+        self.failed: OSError | None = None
+
+    def _guarded(self, method: str, *args):
+        if self.failed is not None:
+            return None
+        try:
+            return getattr(self._inner, method)(*args)
+        except OSError as e:
+            self.failed = e
+            log.debug("TensorBoard events are no longer written: %s", e)
+            return None
+
+    def write_event(self, event):
+        return self._guarded("write_event", event)
+
+    def flush(self):
+        return self._guarded("flush")
+
+    def close(self):
+        return self._guarded("close")
+
+
+def _tolerate_write_errors(writer) -> None:
+    """Puts a :class:`_DroppingRecordWriter` under a ``SummaryWriter``'s event file writer
+    (both its background thread and its own flush / close use it); a tensorboardX of another
+    layout is left as it is."""
+    events = getattr(writer._get_file_writer(), "event_writer", None)
+    worker = getattr(events, "_worker", None)
+    inner = getattr(events, "_ev_writer", None)
+    if worker is None or inner is None or not hasattr(worker, "_record_writer"):
+        return
+    dropping = _DroppingRecordWriter(inner)
+    events._ev_writer = dropping
+    worker._record_writer = dropping
 
 
 #: Characters of a text sample file shown in TensorBoard's text tab.

@@ -164,3 +164,31 @@ def test_text_and_audio_sample_files_reach_tensorboard(tmp_path):
     with wave.open(io.BytesIO(sound.encoded_audio_string)) as f:
         played = np.frombuffer(f.readframes(f.getnframes()), "<i2")
     assert sound.length_frames == 800 and np.abs(played.astype(int)).max() > 10000  # the tone
+
+
+def test_a_failing_tensorboard_write_neither_prints_nor_blocks_the_loop(tmp_path, capfd):
+    """A full disk under tensorboardX's writer thread: no traceback, no hang on its full event
+    queue (10 events), metrics.jsonl complete."""
+    import errno
+    import threading
+
+    log = MetricsLog(tmp_path)
+    writer = log._tb._get_file_writer().event_writer._ev_writer
+    inner = getattr(writer, "_inner", writer)  # tensorboardX's own EventsWriter
+
+    def no_space(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    inner.write_event = inner.flush = no_space
+
+    def run():
+        for step in range(40):
+            log.write(step, {"loss": float(step)})
+        log.close()
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "the loop blocked on TensorBoard's queue"
+    assert len(read_metrics(tmp_path / "metrics.jsonl")) == 40
+    assert capfd.readouterr().err == ""
