@@ -17,9 +17,10 @@ samplers at about the same NFE:
   (``NFE = 4 steps - 1``);
 * cm (consistency training, ``cm_toy2d``: 6,000 steps by its recipe unless ``--steps``):
   1 up to 1 + its ``mid_sigmas`` steps;
-* reflow (``reflow_toy2d``): its teacher, ``flow_toy2d``, is trained first (all seeds,
+* the second stages, reflow (``reflow_toy2d``) and consistency distillation (``cd_toy2d``):
+  their teachers, ``flow_toy2d`` / ``edm_toy2d``, are trained first (all seeds,
   ``--teacher-steps``, ``--teacher-set``) and scored ("teacher: " rows); then seed ``s``'s
-  reflow trains on seed ``s``'s teacher, scored with the flow samplers ("reflow: " rows).
+  student trains on seed ``s``'s teacher ("student: " rows).
 
 Scored with ``genjax.metrics.mode_coverage`` (PacGAN protocol: a sample is high quality
 within 3 std of its nearest mode; a mode is captured when it has a high-quality sample).
@@ -69,12 +70,11 @@ FAMILY_SAMPLERS = {
     ],
 }
 #: recipe -> its family's samplers (the 2D recipes of this benchmark)
-SAMPLERS = {f"{family}_toy2d": samplers for family, samplers in FAMILY_SAMPLERS.items()
-            if family != "cd"}  # distillation needs a trained EDM teacher: MNIST chart only
+SAMPLERS = {f"{family}_toy2d": samplers for family, samplers in FAMILY_SAMPLERS.items()}
 SAMPLERS["reflow_toy2d"] = FAMILY_SAMPLERS["flow"]
 #: second-stage recipe -> (the recipe of its first stage, trained here first with the same
 #: seeds; the ``model`` key that names the first stage's run folder)
-TEACHERS = {"reflow_toy2d": ("flow_toy2d", "flow_dir")}
+TEACHERS = {"reflow_toy2d": ("flow_toy2d", "flow_dir"), "cd_toy2d": ("edm_toy2d", "edm_dir")}
 
 
 def train_seeds(recipe: str, dataset: str, seeds: int, steps: int, chunk: int,
@@ -84,7 +84,7 @@ def train_seeds(recipe: str, dataset: str, seeds: int, steps: int, chunk: int,
     ``--config.key=value``); returns ``(config, objective, states, seed_keys, wall seconds,
     steps)``.
 
-    ``teacher``: for a second stage (reflow), this function's result for its first stage:
+    ``teacher``: for a second stage (reflow, cd), this function's result for its first stage:
     seed ``s`` of the second stage holds seed ``s``'s trained teacher. ``cache``: a file of
     the trained states (flax msgpack), read instead of training when it exists (wall 0),
     written after training otherwise.
@@ -243,7 +243,7 @@ def main() -> None:
                          else ""), flush=True)
                 score_samplers("teacher: ", SAMPLERS[teacher_recipe], teacher[1], teacher[2],
                                teacher[3], dataset)
-                prefix = "reflow: "
+                prefix = "student: "
             _, objective, states, keys, wall, steps = train_seeds(
                 recipe, dataset, args.seeds, args.steps, args.chunk, tuple(args.set), teacher)
             print(f"# {recipe} on {dataset}: {args.seeds} seeds x {steps} steps trained in "
