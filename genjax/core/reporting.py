@@ -138,7 +138,11 @@ class _DroppingRecordWriter:
         return self._guarded("flush")
 
     def close(self):
-        return self._guarded("close")
+        try:  # after a failure too: the file handle is released
+            return self._inner.close()
+        except OSError as e:
+            self.failed = self.failed or e
+            return None
 
 
 def _tolerate_write_errors(writer) -> None:
