@@ -18,8 +18,9 @@ Expected (``benchmarks/nfe_quality_2d.py --recipes cd_toy2d --data toy2d_grid
 distilled from its own 15,000-step teacher, 2,500 samples, high quality = within 3 std of a
 mode): all 25 modes in every seed, 43.6 +- 3.6% high-quality samples in 1 step and 71.9 +-
 2.4% in 2 (iCT's ``cm_toy2d`` at the same 6,000 steps: 18.2% / 60.3%; the teacher with Heun
-35 NFE: 95.7%); the 5 seeds' 6,000 steps took 142 s vmapped on 2 CPU cores
-(benchmarks/RESULTS.md, "Reflow from a fixed pool of pairs; consistency training for
+35 NFE: 95.7%); the 5 seeds' 6,000 steps took 142 s vmapped on 2 CPU cores. With
+``--config.train.steps=15000`` (339 s): 67.3 +- 1.9% in 1 step, 74.6 +- 2.4% in 2
+(all 25 modes; benchmarks/RESULTS.md, "Reflow from a fixed pool of pairs; consistency training for
 longer").
 """
 
