@@ -26,6 +26,7 @@ longer").
 
 import ml_collections
 
+from genjax.configs.cm_toy2d import get_config as cm_toy2d
 from genjax.families.consistency.config import cd_base
 
 
@@ -35,10 +36,5 @@ def get_config() -> ml_collections.ConfigDict:
     config.cm.update({"p_mean": 0.63, "ema_decay": 0.999, "mid_sigmas": (0.5,)})
     config.optim.lr = 1e-4
     config.optim.warmup_steps = 100
-    config.train.steps = 6000
-    config.train.batch_size = 256
-    config.train.log_every = 200
-    config.train.checkpoint_every = 2000
-    config.train.sample_every = 2000
-    config.train.num_samples = 2500
+    config.train = cm_toy2d().train  # iCT's schedule: 6,000 steps, batch 256, logs, samples
     return config
