@@ -69,9 +69,11 @@ FAMILY_SAMPLERS = {
          lambda n, cm: ({"steps": n}, n) if n <= 1 + len(cm.mid_sigmas) else None),
     ],
 }
+#: reflow samples as the flow it was trained from (its rows named apart on the chart)
+FAMILY_SAMPLERS["reflow"] = [("re" + label, options_for)
+                             for label, options_for in FAMILY_SAMPLERS["flow"]]
 #: recipe -> its family's samplers (the 2D recipes of this benchmark)
 SAMPLERS = {f"{family}_toy2d": samplers for family, samplers in FAMILY_SAMPLERS.items()}
-SAMPLERS["reflow_toy2d"] = FAMILY_SAMPLERS["flow"]
 #: second-stage recipe -> (the recipe of its first stage, trained here first with the same
 #: seeds; the ``model`` key that names the first stage's run folder)
 TEACHERS = {"reflow_toy2d": ("flow_toy2d", "flow_dir"), "cd_toy2d": ("edm_toy2d", "edm_dir")}

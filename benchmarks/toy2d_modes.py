@@ -89,6 +89,9 @@ class Recipe:
         (``standing_batch = batch * pack``; the ``standing100`` variant of ``--eval-every``).
       freeze_bn_at: ``GAN.freeze_g_stats_at``: from this step on G trains with its BatchNorm
         statistics frozen (eval mode; 0: never).
+      noise, noise_steps: ``GAN.instance_noise`` / ``instance_noise_steps``: Gaussian noise
+        of std ``noise`` (in the units of the scaled points) on every D input at step 0,
+        annealed linearly to 0 at ``noise_steps`` (0: off).
       data_scale: the GAN trains on the points times this (e.g. 0.25 brings the grid's std
         of 2.83 near the ring's 0.7); its samples are divided by it before scoring.
     """
@@ -110,6 +113,8 @@ class Recipe:
     standing_stats: int = 0
     freeze_bn_at: int = 0
     data_scale: float = 1.0
+    noise: float = 0.0
+    noise_steps: int = 0
 
 
 RECIPES = {
@@ -185,6 +190,8 @@ def make_gan(recipe: Recipe, steps: int) -> GAN:
         standing_stats=recipe.standing_stats,
         standing_batch=recipe.batch * recipe.pack if recipe.standing_stats else 0,
         freeze_g_stats_at=recipe.freeze_bn_at,
+        instance_noise=recipe.noise,
+        instance_noise_steps=recipe.noise_steps,
         data_key="point",
     )
 

@@ -17,6 +17,8 @@ Everything a GAN recipe varies is a typed field of :class:`GAN`:
 * ``augment``: DiffAugment policies applied to every D input, real and fake
   (:mod:`genjax.families.gan.diffaugment`).
 * ``pack``: PacGAN's packing degree m: D judges m samples at once (:func:`pack`).
+* ``instance_noise``: Gaussian noise added to every D input, real and fake, its std annealed
+  linearly to 0 over ``instance_noise_steps`` (:func:`instance_noise_std`).
 
 Spectral normalisation is a property of the discriminator module (its power-iteration
 vectors live in ``model_state``, see :mod:`genjax.families.gan.mlp`); conditioning on labels is
@@ -57,6 +59,14 @@ from genjax.losses.adversarial import (  # noqa: F401 - the GAN's loss vocabular
     label_smoothing_term,
     r1_penalty,
 )
+
+
+def instance_noise_std(step: jax.Array, start: float, steps: int) -> jax.Array:
+    """The instance-noise std at ``step``: ``start`` at step 0, falling linearly to 0 at
+    ``steps`` and 0 after."""
+    frac = jnp.clip(1.0 - jnp.asarray(step, jnp.float32) / steps, 0.0, 1.0)
+    return start * frac
+
 
 # -- PacGAN packing ----------------------------------------------------------------------------
 
@@ -113,6 +123,13 @@ class GAN:
         (decay warmed up: ``genjax.core.state.warmed_up_decay``).
       augment: DiffAugment policies (``"color"``, ``"translation"``, ``"cutout"``) for D.
       pack: PacGAN packing degree (1: off).
+      instance_noise: std of the Gaussian noise added to every D input, real and fake, at
+        step 0 (instance noise, Sonderby et al. 2017; Arjovsky & Bottou 2017); it falls
+        linearly to 0 at ``instance_noise_steps`` (:func:`instance_noise_std`). Both
+        distributions blurred by the same noise overlap, so D's gradient reaches every
+        sample early on; as the noise shrinks G's mass is pulled onto ever finer detail
+        (0: off). In data units, after augmentation and before packing.
+      instance_noise_steps: the step at which the noise reaches 0 (> 0 when it is on).
       standing_stats: if > 0, ``sample`` (and ``eval_metrics``) run G's BatchNorm layers in
         eval mode on "standing statistics" (BigGAN) of the weights being sampled, not on the
         running averages: the batch statistics of this many fresh latents, taken in batches
@@ -148,6 +165,8 @@ class GAN:
     ema_decay: float | None = None
     augment: tuple[str, ...] = ()
     pack: int = 1
+    instance_noise: float = 0.0
+    instance_noise_steps: int = 0
     standing_stats: int = 0
     standing_batch: int = 0
     freeze_g_stats_at: int = 0
@@ -170,6 +189,10 @@ class GAN:
         if self.freeze_g_stats_at < 0:
             raise ValueError(f"freeze_g_stats_at must be >= 0 (0: never), got "
                              f"{self.freeze_g_stats_at}")
+        if self.instance_noise < 0 or (self.instance_noise and self.instance_noise_steps < 1):
+            raise ValueError(f"instance_noise must be >= 0 (0: off) and, when on, annealed "
+                             f"over instance_noise_steps >= 1; got {self.instance_noise}, "
+                             f"{self.instance_noise_steps}")
         if self.standing_batch and self.standing_stats % self.standing_batch:
             raise ValueError(f"standing_stats ({self.standing_stats}) must be a multiple of "
                              f"standing_batch ({self.standing_batch})")
@@ -221,10 +244,15 @@ class GAN:
 
         return jax.lax.cond(step < self.freeze_g_stats_at, batch_mode, frozen, params)
 
-    def _d_input(self, x: jax.Array, key: jax.Array) -> jax.Array:
-        """What D sees of a batch: DiffAugmented (fresh draws per call), then packed."""
+    def _d_input(self, x: jax.Array, key: jax.Array, step: jax.Array) -> jax.Array:
+        """What D sees of a batch at ``step``: DiffAugmented, plus instance noise (fresh draws
+        per call), then packed."""
         if self.augment:
             x = diff_augment(x, key, self.augment)
+        if self.instance_noise:
+            std = instance_noise_std(step, self.instance_noise, self.instance_noise_steps)
+            noise = batch_random(jax.random.normal, jax.random.fold_in(key, 1), x.shape)
+            x = x + std.astype(x.dtype) * noise.astype(x.dtype)
         return pack(x, self.pack)
 
     def _g_params(self, state: TrainState):
@@ -288,7 +316,8 @@ class GAN:
             fake, gs = self._run_generator(gp, gs, self._latents(kz, n), state.step, labels,
                                            extra)
             fake = jax.lax.stop_gradient(fake)
-            real_in, fake_in = self._d_input(real, kar), self._d_input(fake, kaf)
+            real_in = self._d_input(real, kar, state.step)
+            fake_in = self._d_input(fake, kaf, state.step)
 
             def d_objective(dp, ds=ds, real_in=real_in, fake_in=fake_in, kw=kw):
                 real_logits, ds1 = run_d(dp, ds, real_in)
@@ -321,7 +350,8 @@ class GAN:
 
         def g_objective(gp):
             fake, gs1 = self._run_generator(gp, gs, z, state.step, g_labels, extra)
-            logits, ds1 = self._apply(self.discriminator, dp, ds, self._d_input(fake, ka), True,
+            d_in = self._d_input(fake, ka, state.step)
+            logits, ds1 = self._apply(self.discriminator, dp, ds, d_in, True,
                                       labels=g_labels, **extra)
             return loss.g(logits), (gs1, ds1)
 

@@ -324,3 +324,47 @@ def test_freeze_g_stats_at_trains_g_on_frozen_batchnorm_statistics():
     assert abs(g_loss(True) - g_loss(False)) > 1e-3  # the two modes are distinguishable
     with pytest.raises(ValueError, match="freeze_g_stats_at must be >= 0"):
         dataclasses.replace(gan, freeze_g_stats_at=-1)
+
+
+def test_instance_noise_std_falls_linearly_to_zero():
+    got = [float(G.instance_noise_std(s, 0.8, 100)) for s in (0, 25, 50, 100, 250)]
+    np.testing.assert_allclose(got, [0.8, 0.6, 0.4, 0.0, 0.0], atol=1e-7)
+
+
+def test_instance_noise_blurs_both_d_inputs_then_vanishes():
+    """At step s, D's loss is the loss of D on real + std(s) * noise and fake + std(s) * noise
+    (the noise redrawn here from the step's documented keys, the loss in float64 NumPy); once
+    the std reaches 0 the step is bit-identical to a step without instance noise."""
+    gan = dataclasses.replace(tiny_gan(), instance_noise=0.5, instance_noise_steps=10)
+    batch = {"point": ring_points(8)}
+    state = gan.init(jax.random.PRNGKey(0), batch)
+    key = jax.random.PRNGKey(3)
+    noisy_state = state.replace(step=jnp.asarray(4, state.step.dtype))
+    _, metrics = gan.train_step(noisy_state, batch, key)
+
+    kz, kar, kaf, _ = jax.random.split(jax.random.split(key, 2)[0], 4)
+    fake, _ = gan._apply(gan.generator, state.params["generator"],
+                         state.model_state["generator"], jax.random.normal(kz, (8, 4)), True)
+    std = 0.5 * (1 - 4 / 10)
+
+    def logits(x, k):
+        noisy = np.asarray(x) + std * np.asarray(jax.random.normal(jax.random.fold_in(k, 1),
+                                                                   x.shape))
+        out, _ = gan._apply(gan.discriminator, state.params["discriminator"],
+                            state.model_state["discriminator"], jnp.asarray(noisy, jnp.float32),
+                            True)
+        return np.asarray(out, np.float64)
+
+    lr, lf = logits(jnp.asarray(batch["point"]), kar), logits(fake, kaf)
+    expected = np.mean(np.log1p(np.exp(-lr))) + np.mean(np.log1p(np.exp(lf)))
+    np.testing.assert_allclose(float(metrics["d_loss"]), expected, rtol=1e-5)
+    plain = dataclasses.replace(gan, instance_noise=0.0, instance_noise_steps=0)
+    assert abs(float(plain.train_step(noisy_state, batch, key)[1]["d_loss"]) - expected) > 1e-4
+
+    late = state.replace(step=jnp.asarray(10, state.step.dtype))
+    a, _ = jax.jit(gan.train_step)(late, batch, key)
+    b, _ = jax.jit(plain.train_step)(late, batch, key)
+    assert all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b),
+                                                     strict=True))
+    with pytest.raises(ValueError, match="instance_noise_steps >= 1"):
+        dataclasses.replace(gan, instance_noise_steps=0)
