@@ -116,6 +116,8 @@ def build(config: ml_collections.ConfigDict, spec: DatasetSpec, context):
         augment=augment, standing_stats=g.get("standing_stats", 0),
         standing_batch=g.get("standing_batch", 0),
         freeze_g_stats_at=g.get("freeze_g_stats_at", 0),
+        instance_noise=g.get("instance_noise", 0.0),
+        instance_noise_steps=g.get("instance_noise_steps", 0),
     )
     if m.arch == "progressive":
         return ProgressiveGAN(**common, schedule=GrowthSchedule(

@@ -41,6 +41,8 @@ def gan_config() -> ml_collections.ConfigDict:
         "standing_stats": 0,  # sample with G's BatchNorm stats of this many fresh latents
         "standing_batch": 0,  # ... taken in batches of this size (0: one batch)
         "freeze_g_stats_at": 0,  # from this step G trains on frozen BatchNorm stats (0: never)
+        "instance_noise": 0.0,  # std of noise on D's inputs at step 0, annealed linearly ...
+        "instance_noise_steps": 0,  # ... to 0 at this step (0 with the noise off)
         "augment": "",  # DiffAugment, e.g. "color,translation,cutout"
     })
     # optional keys (absent: constant rate), e.g. gan_toy2d: "lr_schedule" ("constant" or

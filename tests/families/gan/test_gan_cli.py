@@ -52,6 +52,7 @@ def test_every_gan_config_builds(tmp_path):
     (["gan_toy2d", "--config.model.conditional=True"], "needs labels"),
     (["cgan_mnist", "--config.gan.augment=flip"], "unknown DiffAugment policy"),
     (["gan_toy2d", "--config.model.arch=resnet"], "unknown model.arch 'resnet'"),
+    (["gan_toy2d", "--config.gan.instance_noise=0.5"], "instance_noise_steps >= 1"),
 ])
 def test_bad_gan_options_get_one_clear_error(capsys, tmp_path, argv_tail, expected):
     code = main(["train", *argv_tail, "--workdir", str(tmp_path / "w")])
