@@ -110,14 +110,18 @@ def plot(done: dict, path: Path) -> None:
 
     fig = Figure(figsize=(10, 4.2), dpi=110)
     ax_fid, ax_rec = fig.subplots(1, 2)
+    from matplotlib import colormaps
+
     labels = list(dict.fromkeys(r["label"] for k, r in done.items() if k != FLOOR))
-    for label in labels:
+    colors = colormaps["tab20"].colors  # one colour per sampler (the default cycle has 10)
+    for i, label in enumerate(labels):
         rows = sorted((r for k, r in done.items() if k != FLOOR and r["label"] == label),
                       key=lambda r: r["nfe"])
         x = [r["nfe"] for r in rows]
         style = "o-" if len(x) > 1 else "s"
-        ax_fid.plot(x, [r["fid"] for r in rows], style, label=label, ms=4)
-        ax_rec.plot(x, [r["recall"] for r in rows], style, label=label, ms=4)
+        color = colors[(2 * i) % 20 + (2 * i) // 20 % 2]
+        ax_fid.plot(x, [r["fid"] for r in rows], style, label=label, ms=4, color=color)
+        ax_rec.plot(x, [r["recall"] for r in rows], style, label=label, ms=4, color=color)
     if FLOOR in done:
         for ax, name in ((ax_fid, "fid"), (ax_rec, "recall")):
             ax.axhline(done[FLOOR][name], color="k", ls="--", lw=1, label="real-vs-real floor")
