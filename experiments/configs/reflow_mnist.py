@@ -37,10 +37,6 @@ def get_config() -> ml_collections.ConfigDict:
     config.flow.sample_steps = 2
     config.optim.lr = 1e-3
     config.optim.warmup_steps = 100
-    config.train.steps = 1500
-    config.train.batch_size = 64
-    config.train.log_every = 50
-    config.train.checkpoint_every = 500
-    config.train.sample_every = 500
-    config.train.num_samples = 64
+    config.train.update({"steps": 1500, "batch_size": 64, "log_every": 50,
+                         "checkpoint_every": 500, "sample_every": 500, "num_samples": 64})
     return config
