@@ -285,7 +285,8 @@ class GAN:
         fresh latents, fresh augmentations and fresh penalty weights. Randomness:
         ``keys = split(key, n_critic + 1)``; D update i uses ``split(keys[i], 4)`` as (latents,
         real augmentation, fake augmentation, interpolation weights); the G update uses
-        ``split(keys[-1], 3)`` as (latents, labels, augmentation). Penalty passes run D in
+        ``split(keys[-1], 3)`` as (latents, labels, augmentation); instance noise draws from
+        ``fold_in(augmentation key, 1)``. Penalty passes run D in
         train mode but do not move its collections.
 
         Returns:
