@@ -18,15 +18,14 @@ import argparse
 import jax
 import jax.numpy as jnp
 import optax
-from toy2d_modes import TOY2D
+from toy2d_modes import train_points
 
 from genjax.families.gan.mlp import MaxoutDiscriminator
 
 
 def train_d(lr: float, blur: float, steps: int, log_every: int, seed: int = 0) -> list[float]:
     """Mean D loss over each ``log_every`` window of ``steps`` updates."""
-    data = jnp.asarray(TOY2D.sample_mixture("toy2d_grid", TOY2D.SPLIT_SIZES["train"],
-                                            TOY2D.SPLIT_SEEDS["train"])[0], jnp.float32)
+    data = train_points("toy2d_grid")
     d = MaxoutDiscriminator()
     key = jax.random.PRNGKey(seed)
     params = d.init(key, data[:4], train=False)

@@ -171,6 +171,12 @@ def _schedule(recipe: Recipe, peak: float, steps: int):
     raise ValueError(f"unknown lr_schedule {recipe.lr_schedule!r}")
 
 
+def train_points(dataset: str) -> jax.Array:
+    """The stored train split of a 2D mixture, ``(100000, 2)`` float32."""
+    return jnp.asarray(TOY2D.sample_mixture(dataset, TOY2D.SPLIT_SIZES["train"],
+                                            TOY2D.SPLIT_SEEDS["train"])[0], jnp.float32)
+
+
 def make_gan(recipe: Recipe, steps: int) -> GAN:
     """The protocol's networks and optimiser under a recipe trained for ``steps`` G steps."""
     def adam(lr, updates):
@@ -277,8 +283,7 @@ def train_seeds(recipe: Recipe, dataset: str, seeds: int, steps: int, chunk: int
     sampling variant (EMA or raw weights x running or batch BatchNorm statistics).
     """
     gan = make_gan(recipe, steps)
-    data = jnp.asarray(TOY2D.sample_mixture(dataset, TOY2D.SPLIT_SIZES["train"],
-                                            TOY2D.SPLIT_SEEDS["train"])[0]) * recipe.data_scale
+    data = train_points(dataset) * recipe.data_scale
     means, std = TOY2D.mixture(dataset)
     batch_size = recipe.batch * recipe.pack
     base = jax.random.PRNGKey(0)

@@ -19,7 +19,7 @@ import time
 
 import jax
 import numpy as np
-from toy2d_modes import TOY2D, make_gan, parse_recipe, score_modes
+from toy2d_modes import TOY2D, make_gan, parse_recipe, score_modes, train_points
 
 
 def main() -> None:
@@ -32,9 +32,7 @@ def main() -> None:
 
     recipe = parse_recipe(args.recipe)
     gan = make_gan(recipe, args.steps)
-    data = jax.numpy.asarray(TOY2D.sample_mixture(args.dataset, TOY2D.SPLIT_SIZES["train"],
-                                                  TOY2D.SPLIT_SEEDS["train"])[0])
-    data = data * recipe.data_scale
+    data = train_points(args.dataset) * recipe.data_scale
     means, std = TOY2D.mixture(args.dataset)
     batch_size = recipe.batch * recipe.pack
     key = jax.random.PRNGKey(0)
